@@ -1,0 +1,46 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/program.js';
+import { createTraffic, formatRow } from '@laserkit/datasets';
+
+const dir = mkdtempSync(join(tmpdir(), 'laserkit-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('laserkit command', () => {
+  it('generate writes the same rows the library streams, and prints a summary', async () => {
+    const out = join(dir, 'g.tsv');
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((s: string) => void lines.push(s));
+    const code = await main(['generate', '--rows', '500', '--seed', '9', '--campaigns', '50', '--out', out]);
+    spy.mockRestore();
+    expect(code).toBe(0);
+    const body = readFileSync(out, 'utf8').split('\n').slice(1, -1);
+    const expected = [...createTraffic({ rows: 500, seed: 9, campaigns: 50 }).rows()].map((r) => formatRow(r).trimEnd());
+    expect(body).toEqual(expected);
+    expect(lines.join('\n')).toMatch(/rows\s+500/);
+  });
+
+  it('demo runs the main job on embedded defaults', async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((s: string) => void lines.push(s));
+    const code = await main(['demo', '--dir', join(dir, 'demo'), '--rows', '2000']);
+    spy.mockRestore();
+    expect(code).toBe(0);
+    expect(readFileSync(join(dir, 'demo', 'traffic.tsv'), 'utf8').split('\n').length).toBe(2002);
+    expect(lines.join('\n')).toContain('campaign warmness');
+  });
+
+  it('a bad value names the option, the value and the constraint', async () => {
+    const errors: string[] = [];
+    const program = (await import('../src/program.js')).createProgram();
+    program.exitOverride().configureOutput({ writeErr: (s) => void errors.push(s), writeOut: () => undefined });
+    for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeErr: (s) => void errors.push(s), writeOut: () => undefined });
+    await expect(program.parseAsync(['generate', '--rows', 'ten', '--out', join(dir, 'x')], { from: 'user' })).rejects.toThrow();
+    expect(errors.join('')).toContain(`option '--rows <n>' argument 'ten' is invalid. "ten" must be an integer in [0, 2147483647]`);
+    errors.length = 0;
+    await expect(program.parseAsync(['generate', '--format', 'csv', '--out', join(dir, 'x')], { from: 'user' })).rejects.toThrow();
+    expect(errors.join('')).toContain(`argument 'csv' is invalid. Allowed choices are traffic, svmlight`);
+  });
+});
