@@ -1,0 +1,215 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { LaserError, checkOneOf, featureSpaceFromJSON, isFeatureNamespace, type FeatureHasherJson, type FeatureIndexMapJson, type FeatureNamespace, type FeatureSpace } from '@laserkit/core';
+import { parseHeader } from '@laserkit/datasets';
+import { TrainingSetBuilder, type RawExample, type TrainingSet } from './training-set.js';
+
+export const INPUT_FORMATS = ['traffic', 'svmlight', 'jsonl'] as const;
+export type InputFormat = (typeof INPUT_FORMATS)[number];
+
+export interface ReadTrainingSetOptions {
+  /** Input format; by default from the file name: .svm/.svmlight/.libsvm, .jsonl/.ndjson, otherwise traffic. */
+  readonly format?: InputFormat;
+  /** Count and report bad rows instead of failing on the first one. @default false */
+  readonly skipInvalid?: boolean;
+  /** svmlight: the namespace its single feature space belongs to. @default 'user' */
+  readonly svmlightNamespace?: FeatureNamespace;
+  /** jsonl: how feature names map to columns (required for jsonl). */
+  readonly featureSpace?: FeatureSpace | FeatureIndexMapJson | FeatureHasherJson;
+  /** Dimensions per namespace, when known in advance (the traffic format carries its own). */
+  readonly dimensions?: Partial<Record<FeatureNamespace, number>>;
+  /** Stop after this many valid rows. */
+  readonly maxRows?: number;
+}
+
+export interface SkippedRows {
+  readonly count: number;
+  /** The first few problems, each naming file, line, field, value and constraint. */
+  readonly examples: readonly string[];
+}
+
+export interface ReadResult {
+  readonly set: TrainingSet;
+  readonly skipped: SkippedRows;
+  readonly format: InputFormat;
+}
+
+export function inferFormat(path: string): InputFormat {
+  if (/\.(svm|svmlight|libsvm)$/i.test(path)) return 'svmlight';
+  if (/\.(jsonl|ndjson)$/i.test(path)) return 'jsonl';
+  return 'traffic';
+}
+
+/** A bad row: names file, line, field, value and constraint. */
+export function badRow(file: string, line: number, field: string, value: unknown, constraint: string): LaserError {
+  const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value) : String(value);
+  return new LaserError('INVALID_DATA', `${file}:${line}: ${field} (${shown}) ${constraint}`, { details: { file, line, field, value, constraint } });
+}
+
+/**
+ * Streams a data file into a TrainingSet, one line at a time (the file is never held in memory
+ * as text). A bad row fails the read with its file, line and field, or, with `skipInvalid`, is
+ * counted and reported; either way nothing non-finite reaches the set.
+ */
+export async function readTrainingSet(path: string, options: ReadTrainingSetOptions = {}): Promise<ReadResult> {
+  const format = checkOneOf('format', options.format ?? inferFormat(path), INPUT_FORMATS);
+  const svmNs = checkOneOf('svmlightNamespace', options.svmlightNamespace ?? 'user', ['user', 'ad', 'context'] as const);
+  const space = options.featureSpace === undefined ? undefined : 'indexOf' in options.featureSpace ? options.featureSpace : featureSpaceFromJSON(options.featureSpace);
+  if (format === 'jsonl' && space === undefined) throw new LaserError('INVALID_ARGUMENT', 'featureSpace (undefined) is required to read jsonl: feature names need an index map or a hashing spec');
+  const maxRows = options.maxRows ?? Number.POSITIVE_INFINITY;
+  let builder: TrainingSetBuilder | undefined =
+    format === 'traffic' ? undefined : new TrainingSetBuilder({ dimensions: space === undefined ? (options.dimensions ?? {}) : { user: space.dimension('user'), ad: space.dimension('ad'), context: space.dimension('context'), ...options.dimensions } });
+  const skippedExamples: string[] = [];
+  let skipped = 0;
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let lineNo = 0;
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (builder === undefined) {
+        // The traffic format opens with a header that carries the dimensions.
+        const header = parseHeader(path, line);
+        builder = new TrainingSetBuilder({ dimensions: { ...header.dimensions, ...options.dimensions } });
+        continue;
+      }
+      if (line.length === 0 || line.startsWith('#')) continue;
+      try {
+        const example = format === 'traffic' ? parseTrafficLine(path, lineNo, line) : format === 'svmlight' ? parseSvmlightLine(path, lineNo, line, svmNs) : parseJsonLine(path, lineNo, line, space as FeatureSpace);
+        try {
+          builder.add(example);
+        } catch (e) {
+          if (e instanceof LaserError && e.code === 'INVALID_ARGUMENT') {
+            throw badRow(path, lineNo, String(e.details.field ?? 'row'), e.details.value, String(e.details.constraint ?? e.message));
+          }
+          throw e;
+        }
+      } catch (e) {
+        if (options.skipInvalid === true && e instanceof LaserError && e.code === 'INVALID_DATA') {
+          skipped++;
+          if (skippedExamples.length < 5) skippedExamples.push(e.message);
+          continue;
+        }
+        throw e;
+      }
+      if (builder.rows >= maxRows) break;
+    }
+  } catch (e) {
+    if (e instanceof LaserError) throw e;
+    throw new LaserError('NOT_FOUND', `cannot read ${path}: ${(e as Error).message}`, { cause: e, details: { file: path } });
+  } finally {
+    lines.close();
+  }
+  if (builder === undefined) throw badRow(path, 1, 'header', '', 'is missing: the file is empty');
+  return { set: builder.build(), skipped: { count: skipped, examples: skippedExamples }, format };
+}
+
+function parseIndexList(file: string, line: number, field: string, text: string): Int32Array {
+  if (text.length === 0) return new Int32Array(0);
+  const parts = text.split(' ');
+  const out = new Int32Array(parts.length);
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i] as string;
+    const v = Number(p);
+    if (p === '' || !Number.isInteger(v) || v < 0) throw badRow(file, line, `${field}[${i}]`, p, 'must be a non-negative integer');
+    out[i] = v;
+  }
+  return out;
+}
+
+/** The traffic format of @laserkit/datasets: label, campaign, user, p_true, then three index lists. */
+function parseTrafficLine(file: string, line: number, text: string): RawExample {
+  const f = text.split('\t');
+  if (f.length !== 7) throw badRow(file, line, 'line', text, `must have 7 tab-separated fields, found ${f.length}`);
+  const label = f[0];
+  if (label !== '0' && label !== '1') throw badRow(file, line, 'label', label, 'must be 0 or 1');
+  if (!/^\d+$/.test(f[1] as string)) throw badRow(file, line, 'campaign', f[1], 'must be a non-negative integer id');
+  if (!/^\d+$/.test(f[2] as string)) throw badRow(file, line, 'user', f[2], 'must be a non-negative integer id');
+  return {
+    label: label === '1' ? 1 : 0,
+    features: {
+      user: { indices: parseIndexList(file, line, 'user_features', f[4] as string) },
+      ad: { indices: parseIndexList(file, line, 'ad_features', f[5] as string) },
+      context: { indices: parseIndexList(file, line, 'context_features', f[6] as string) },
+    },
+    entities: { campaign: f[1] as string, user: f[2] as string },
+  };
+}
+
+/**
+ * svmlight/libsvm: `label [qid:n] index:value ...  [# key=value ...]`, 1-based indices. Labels
+ * +1/-1 or 1/0 (-1 maps to 0 for the logistic loss); `key=value` pairs after # name entities.
+ */
+function parseSvmlightLine(file: string, line: number, text: string, namespace: FeatureNamespace): RawExample {
+  const hash = text.indexOf('#');
+  const body = (hash >= 0 ? text.slice(0, hash) : text).trim();
+  const tokens = body.split(/\s+/);
+  const labelText = tokens[0] as string;
+  const raw = Number(labelText);
+  if (labelText === '' || !Number.isFinite(raw)) throw badRow(file, line, 'label', labelText, 'must be a finite number');
+  const label = raw === -1 ? 0 : raw;
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let t = 1; t < tokens.length; t++) {
+    const tok = tokens[t] as string;
+    if (tok.startsWith('qid:')) continue;
+    const colon = tok.indexOf(':');
+    const idx = Number(tok.slice(0, colon));
+    const val = Number(tok.slice(colon + 1));
+    if (colon <= 0 || !Number.isInteger(idx) || idx < 1) throw badRow(file, line, `feature[${t - 1}].index`, tok, 'must be an integer >= 1 (svmlight indices are 1-based) as index:value');
+    if (!Number.isFinite(val) || tok.slice(colon + 1) === '') throw badRow(file, line, `feature[${t - 1}].value`, tok, 'must be a finite number');
+    if (indices.length > 0 && idx - 1 <= (indices[indices.length - 1] as number)) throw badRow(file, line, `feature[${t - 1}].index`, tok, 'must be greater than the previous index');
+    indices.push(idx - 1);
+    values.push(val);
+  }
+  const entities: Record<string, string> = {};
+  if (hash >= 0) {
+    for (const pair of text.slice(hash + 1).trim().split(/\s+/)) {
+      const eq = pair.indexOf('=');
+      if (eq > 0 && eq < pair.length - 1) entities[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  return { label, features: { [namespace]: { indices, values } }, entities };
+}
+
+/**
+ * JSON Lines: {"label": 1, "weight": 1, "user": {"name": value, ...} or ["name", ...],
+ * "ad": ..., "context": ..., "entities": {"campaign": "47"}}; names map through the feature space.
+ */
+function parseJsonLine(file: string, line: number, text: string, space: FeatureSpace): RawExample {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch {
+    throw badRow(file, line, 'line', text, 'must be a JSON object');
+  }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw badRow(file, line, 'line', text, 'must be a JSON object');
+  const o = obj as Record<string, unknown>;
+  if (typeof o.label !== 'number' || !Number.isFinite(o.label)) throw badRow(file, line, 'label', o.label, 'must be a finite number');
+  if (o.weight !== undefined && (typeof o.weight !== 'number' || !Number.isFinite(o.weight) || o.weight < 0)) throw badRow(file, line, 'weight', o.weight, 'must be a finite number >= 0');
+  const features: Partial<Record<FeatureNamespace, { indices: number[]; values: number[] }>> = {};
+  for (const key of Object.keys(o)) {
+    if (key === 'label' || key === 'weight' || key === 'entities') continue;
+    if (!isFeatureNamespace(key)) throw badRow(file, line, key, key, 'is not a known field (label, weight, entities, user, ad, context)');
+    const named = o[key];
+    const pairs = new Map<number, number>();
+    const addNamed = (name: string, value: unknown): void => {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw badRow(file, line, `${key}.${name}`, value, 'must be a finite number');
+      const ix = space.indexOf(key, name);
+      if (ix >= 0) pairs.set(ix, (pairs.get(ix) ?? 0) + value);
+    };
+    if (Array.isArray(named)) for (const n of named) addNamed(String(n), 1);
+    else if (named !== null && typeof named === 'object') for (const [n, v] of Object.entries(named)) addNamed(n, v);
+    else throw badRow(file, line, key, named, 'must be an object of name: value or an array of names');
+    const sorted = [...pairs.entries()].sort((a, b) => a[0] - b[0]);
+    features[key] = { indices: sorted.map((p) => p[0]), values: sorted.map((p) => p[1]) };
+  }
+  const entities: Record<string, string> = {};
+  if (o.entities !== undefined) {
+    if (o.entities === null || typeof o.entities !== 'object') throw badRow(file, line, 'entities', o.entities, 'must be an object of type: id');
+    for (const [type, id] of Object.entries(o.entities as Record<string, unknown>)) {
+      if ((typeof id !== 'string' && typeof id !== 'number') || String(id).length === 0) throw badRow(file, line, `entities.${type}`, id, 'must be a non-empty string or a number');
+      entities[type] = String(id);
+    }
+  }
+  return { label: o.label, ...(o.weight === undefined ? {} : { weight: o.weight as number }), features, entities };
+}

@@ -1,0 +1,311 @@
+import { SeededRng, invalidArgument, type FeatureHasherJson, type FeatureIndexMapJson } from '@laserkit/core';
+import { CROSS_NAMESPACES, type GlmixModel } from '@laserkit/model';
+import { createDataset, type CsrMatrix } from '../data/csr-matrix.js';
+import type { TrainingSet } from '../data/training-set.js';
+import { logisticLoss } from '../loss/logistic.js';
+import { glmObjective, type TwiceDifferentiableGlmObjective } from '../objective/glm-objective.js';
+import type { SolverResult, TronIterationRecord } from '../solver/solver-result.js';
+import { TronSolver, type TronOptions } from '../solver/tron.js';
+import { LbfgsSolver, type LbfgsOptions } from '../solver/lbfgs.js';
+import { LowRankCrossObjective } from '../objective/low-rank-cross-objective.js';
+import type { LineSearchIterationRecord } from '../solver/solver-result.js';
+import { buildFixedDesign, planFixedEffect, INTERCEPT_COLUMN, type FixedEffectSpec, type FixedLayout } from './fixed-design.js';
+import { buildRandomEffectDesign, entityMatrix, planRandomEffect, type PlannedRandomEffect, type RandomEffectDesign, type RandomEffectSpec } from './random-effect-design.js';
+import { toGlmixModel, type FittedLowRankCross, type FittedRandomEffect } from './to-model.js';
+
+/**
+ * LASER's three prior variances (WSDM 2014, §3.3): one for the cold-start coefficients Θc, one for
+ * the per-entity biases δ_j, one for the per-entity feature coefficients η_j and ξ_j.
+ */
+export interface PriorVariances {
+  /** @default 1 */
+  readonly cold: number;
+  /** @default 1 */
+  readonly bias: number;
+  /** @default 0.1 */
+  readonly coefficients: number;
+}
+
+export const DEFAULT_PRIOR_VARIANCES: PriorVariances = Object.freeze({ cold: 1, bias: 1, coefficients: 0.1 });
+
+export interface LaserFitOptions {
+  readonly fixed?: FixedEffectSpec;
+  readonly randomEffects?: readonly RandomEffectSpec[];
+  readonly priorVariances?: Partial<PriorVariances>;
+  /**
+   * Block coordinate descent passes between the cold-start block and the random-effect blocks
+   * (GLMix, KDD 2016, Alg. 1). LASER's procedure is one pass: cold start, then warm start with the
+   * cold-start score as offset. @default 1
+   */
+  readonly passes?: number;
+  /** Solver settings for the cold-start fit. @default { gradientTolerance: 1e-4 } */
+  readonly tron?: TronOptions;
+  /** Solver settings for the joint fit with low-rank crosses. @default { gradientTolerance: 1e-4, maxIterations: 200 } */
+  readonly lbfgs?: LbfgsOptions;
+  /** Seed of the random initial factors of low-rank crosses. @default 1 */
+  readonly seed?: number;
+  /** Solver settings for each per-entity fit. @default { gradientTolerance: 1e-5, maxIterations: 100 } */
+  readonly entityTron?: TronOptions;
+  /** The feature space the indices came from, recorded in the model. */
+  readonly featureSpace?: FeatureIndexMapJson | FeatureHasherJson;
+  readonly modelId?: string;
+  readonly modelVersion?: number;
+  /** Called with a short line at each stage and each cold-start iteration. */
+  readonly onProgress?: (event: FitProgress) => void;
+}
+
+export type FitProgress =
+  | { readonly stage: 'design'; readonly message: string }
+  | { readonly stage: 'cold'; readonly pass: number; readonly record: TronIterationRecord }
+  | { readonly stage: 'cold-done'; readonly pass: number; readonly result: SolverResult<TronIterationRecord> }
+  | { readonly stage: 'crosses'; readonly pass: number; readonly record: LineSearchIterationRecord }
+  | { readonly stage: 'crosses-done'; readonly pass: number; readonly result: SolverResult<LineSearchIterationRecord> }
+  | { readonly stage: 'entities'; readonly pass: number; readonly block: string; readonly done: number; readonly total: number };
+
+export interface EntityFitSummary {
+  readonly block: string;
+  readonly entities: number;
+  readonly converged: number;
+  readonly maxIterations: number;
+  readonly notImproving: number;
+}
+
+export interface LaserFitResult {
+  /** The fitted model (termMeans empty: the train job fills them from a sample). */
+  readonly model: GlmixModel;
+  readonly layout: FixedLayout;
+  readonly plans: readonly PlannedRandomEffect[];
+  readonly coldResults: readonly SolverResult<TronIterationRecord>[];
+  /** The joint L-BFGS fits with low-rank crosses, one per pass (empty without them). */
+  readonly crossResults: readonly SolverResult<LineSearchIterationRecord>[];
+  readonly entitySummaries: readonly EntityFitSummary[];
+  readonly seconds: { readonly design: number; readonly cold: number; readonly entities: number };
+}
+
+function resolveVariances(v: Partial<PriorVariances> = {}): PriorVariances {
+  const out = { ...DEFAULT_PRIOR_VARIANCES, ...Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) } as PriorVariances;
+  for (const [k, x] of Object.entries(out)) {
+    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) throw invalidArgument(`priorVariances.${k}`, x, 'must be a finite number > 0');
+  }
+  return out;
+}
+
+/**
+ * Fits LASER's model: the cold-start GLM over all rows, then, per entity, the warm-start GLM on
+ * that entity's rows with the other blocks' scores as a fixed offset; repeated `passes` times.
+ * Posterior variances are Laplace's 1/diag(H) at the mode, for every coefficient.
+ */
+export function fitLaser(set: TrainingSet, options: LaserFitOptions = {}): LaserFitResult {
+  const variances = resolveVariances(options.priorVariances);
+  const passes = options.passes ?? 1;
+  if (!Number.isInteger(passes) || passes < 1) throw invalidArgument('passes', passes, 'must be an integer >= 1');
+  for (let i = 0; i < set.rows; i++) {
+    const y = set.labels[i] as number;
+    if (y !== 0 && y !== 1) throw invalidArgument(`labels[${i}]`, y, 'must be 0 or 1 for the logistic model');
+  }
+  const progress = options.onProgress ?? (() => undefined);
+  const t0 = performance.now();
+  const layout = planFixedEffect(set, options.fixed);
+  const x = buildFixedDesign(set, layout);
+  progress({ stage: 'design', message: `cold-start design: ${x.rows} rows × ${x.cols} columns, ${x.nnz} non-zeros (${layout.crosses.map((c) => `${c.id}: ${c.leftIndex.length} pairs`).join(', ') || 'no crosses'})` });
+  const plans = (options.randomEffects ?? []).map((spec) => planRandomEffect(set, spec));
+  const designs = plans.map((p) => buildRandomEffectDesign(set, p));
+  const tDesign = performance.now();
+
+  const fixedScore = new Float64Array(set.rows);
+  const blockScores = designs.map(() => new Float64Array(set.rows));
+  const offsets = new Float64Array(set.rows);
+  const coldPrecision = 1 / variances.cold;
+  let w: Float64Array | undefined;
+  let fixedVariances: Float64Array = new Float64Array(x.cols);
+  const coldResults: SolverResult<TronIterationRecord>[] = [];
+  const crossResults: SolverResult<LineSearchIterationRecord>[] = [];
+  const lowRank = (options.fixed?.lowRankCrosses ?? []).map((c, i) => {
+    const rank = c.rank ?? 4;
+    if (CROSS_NAMESPACES[c.id] === undefined) throw invalidArgument(`fixed.lowRankCrosses[${i}].id`, c.id, 'must be userAd, userContext or contextAd');
+    if (!Number.isInteger(rank) || rank < 1 || rank > 64) throw invalidArgument(`fixed.lowRankCrosses[${i}].rank`, rank, 'must be an integer in [1, 64]');
+    return { id: c.id, rank };
+  });
+  const lowRankBlocks = lowRank.map((c) => {
+    const [l, r] = CROSS_NAMESPACES[c.id];
+    return { left: set.features[l], right: set.features[r], rank: c.rank };
+  });
+  const factorRng = new SeededRng(options.seed ?? 1);
+  let theta: Float64Array | undefined;
+  let jointOffsets: readonly { readonly u: number; readonly v: number }[] = [];
+  const fitted: FittedRandomEffect[] = designs.map((d, b) => ({
+    plan: plans[b] as PlannedRandomEffect,
+    entityIds: d.entityIds,
+    coefficients: new Float64Array(d.entityIds.length * d.width),
+    variances: new Float64Array(d.entityIds.length * d.width),
+  }));
+  const summaries: EntityFitSummary[] = [];
+  let coldSeconds = 0;
+  let entitySeconds = 0;
+  const coldSolver = new TronSolver({ gradientTolerance: 1e-4, ...options.tron });
+  const entitySolver = new TronSolver({ gradientTolerance: 1e-5, maxIterations: 100, ...options.entityTron });
+
+  for (let pass = 1; pass <= passes; pass++) {
+    const tc = performance.now();
+    offsets.fill(0);
+    for (const s of blockScores) for (let i = 0; i < set.rows; i++) offsets[i]! += s[i]!;
+    const objective = glmObjective(createDataset({ x, labels: set.labels, weights: set.weights, offsets }), logisticLoss, {
+      priorPrecision: coldPrecision,
+      interceptColumn: INTERCEPT_COLUMN,
+    });
+    const solver = pass === 1 && options.tron?.onIteration === undefined ? new TronSolver({ gradientTolerance: 1e-4, ...options.tron, onIteration: (record) => progress({ stage: 'cold', pass, record }) }) : coldSolver;
+    const result = solver.minimize(objective, w);
+    coldResults.push(result);
+    progress({ stage: 'cold-done', pass, result });
+    w = result.weights;
+    if (lowRank.length > 0) {
+      // Joint L-BFGS over [w, U, V]: the linear part starts at TRON's solution, the factors at the
+      // previous pass's or small random values (zero factors are a saddle point).
+      const joint = new LowRankCrossObjective(
+        { x, labels: set.labels, weights: set.weights, offsets, crosses: lowRankBlocks, linearPrecision: objective.priorPrecision, factorPrecision: coldPrecision, interceptColumn: INTERCEPT_COLUMN },
+        logisticLoss,
+      );
+      jointOffsets = joint.crossOffsets;
+      if (theta === undefined) {
+        theta = new Float64Array(joint.dimension);
+        for (let j = x.cols; j < theta.length; j++) theta[j] = 0.1 * factorRng.nextNormal();
+      }
+      theta.set(w, 0);
+      const lbfgs = new LbfgsSolver({ gradientTolerance: 1e-4, maxIterations: 200, ...options.lbfgs, onIteration: (record) => progress({ stage: 'crosses', pass, record }) });
+      const crossResult = lbfgs.minimize(joint, theta);
+      crossResults.push(crossResult);
+      progress({ stage: 'crosses-done', pass, result: crossResult });
+      theta = crossResult.weights;
+      w = theta.slice(0, x.cols);
+      joint.margins(theta, fixedScore);
+      // Laplace variances of the linear part, holding the crosses at their fitted values.
+      const crossOnly = new Float64Array(set.rows);
+      for (let i = 0; i < set.rows; i++) crossOnly[i] = (fixedScore[i] as number) - x.rowDot(i, w) + (offsets[i] as number);
+      fixedVariances = laplaceVariances(glmObjective(createDataset({ x, labels: set.labels, weights: set.weights, offsets: crossOnly }), logisticLoss, { priorPrecision: coldPrecision, interceptColumn: INTERCEPT_COLUMN }), w);
+    } else {
+      fixedVariances = laplaceVariances(objective, w);
+      for (let i = 0; i < set.rows; i++) fixedScore[i] = x.rowDot(i, w);
+    }
+    coldSeconds += (performance.now() - tc) / 1000;
+
+    const te = performance.now();
+    designs.forEach((design, b) => {
+      offsets.set(fixedScore);
+      blockScores.forEach((s, other) => {
+        if (other !== b) for (let i = 0; i < set.rows; i++) offsets[i]! += s[i]!;
+      });
+      const summary = fitEntities(set, design, offsets, variances, entitySolver, fitted[b] as FittedRandomEffect, (done, total) =>
+        progress({ stage: 'entities', pass, block: design.spec.id, done, total }),
+      );
+      if (pass === passes) summaries.push(summary);
+      scoreBlock(design, (fitted[b] as FittedRandomEffect).coefficients, blockScores[b] as Float64Array);
+    });
+    entitySeconds += (performance.now() - te) / 1000;
+  }
+
+  const model = toGlmixModel({
+    modelId: options.modelId ?? 'laserkit-model',
+    modelVersion: options.modelVersion ?? 1,
+    createdAtMs: Date.now(),
+    featureSpace: options.featureSpace ?? { kind: 'explicit', names: { user: [], ad: [], context: [] } },
+    layout,
+    fixedWeights: w as Float64Array,
+    fixedVariances,
+    randomEffects: fitted,
+    lowRankCrosses: lowRank.map((c, k): FittedLowRankCross => {
+      const [l, r] = CROSS_NAMESPACES[c.id];
+      const at = jointOffsets[k] as { u: number; v: number };
+      const t = theta as Float64Array;
+      return { id: c.id, rank: c.rank, leftFactors: t.slice(at.u, at.u + set.dimensions[l] * c.rank), rightFactors: t.slice(at.v, at.v + set.dimensions[r] * c.rank) };
+    }),
+    metadata: {
+      priorVarianceCold: String(variances.cold),
+      priorVarianceBias: String(variances.bias),
+      priorVarianceCoefficients: String(variances.coefficients),
+      passes: String(passes),
+      trainingRows: String(set.rows),
+    },
+    metrics: {},
+  });
+  return {
+    model,
+    layout,
+    plans,
+    coldResults,
+    crossResults,
+    entitySummaries: summaries,
+    seconds: { design: (tDesign - t0) / 1000, cold: coldSeconds, entities: entitySeconds },
+  };
+}
+
+/** Laplace: the posterior variance of each coefficient is 1 / H_jj at the mode. */
+function laplaceVariances(objective: TwiceDifferentiableGlmObjective, w: Float64Array): Float64Array {
+  const g = new Float64Array(w.length);
+  objective.valueAndGradient(w, g);
+  const h = new Float64Array(w.length);
+  objective.hessianDiagonal(h);
+  // A coefficient no row touches and no prior holds (the unused intercept of an empty set) has
+  // H_jj = 0: its variance is unbounded; report the largest finite double rather than Infinity.
+  return h.map((d) => (d > 0 ? 1 / d : Number.MAX_VALUE));
+}
+
+function fitEntities(
+  set: TrainingSet,
+  design: RandomEffectDesign,
+  offsets: Float64Array,
+  variances: PriorVariances,
+  solver: TronSolver,
+  out: FittedRandomEffect,
+  onProgress: (done: number, total: number) => void,
+): EntityFitSummary {
+  const width = design.width;
+  const precision = new Float64Array(width).fill(1 / variances.coefficients);
+  if (design.bias) precision[0] = 1 / variances.bias;
+  const entities = design.entityIds.length;
+  let converged = 0;
+  let maxIterations = 0;
+  let notImproving = 0;
+  for (let e = 0; e < entities; e++) {
+    const start = design.groupPtr[e] as number;
+    const end = design.groupPtr[e + 1] as number;
+    const base = e * width;
+    if (end === start) {
+      // No rows: the posterior is the prior.
+      out.coefficients.fill(0, base, base + width);
+      for (let k = 0; k < width; k++) out.variances[base + k] = 1 / (precision[k] as number);
+      converged++;
+      continue;
+    }
+    const rows = design.rowOf.subarray(start, end);
+    const xe: CsrMatrix = entityMatrix(design, e);
+    const objective = glmObjective(
+      createDataset({
+        x: xe,
+        labels: Float64Array.from(rows, (i) => set.labels[i] as number),
+        weights: set.weights === null ? null : Float64Array.from(rows, (i) => (set.weights as Float64Array)[i] as number),
+        offsets: Float64Array.from(rows, (i) => offsets[i] as number),
+      }),
+      logisticLoss,
+      { priorPrecision: precision },
+    );
+    const warm = out.coefficients.slice(base, base + width);
+    const result = solver.minimize(objective, warm);
+    if (result.status === 'converged') converged++;
+    else if (result.status === 'max-iterations') maxIterations++;
+    else notImproving++;
+    out.coefficients.set(result.weights, base);
+    out.variances.set(laplaceVariances(objective, result.weights), base);
+    if ((e + 1) % 1000 === 0 || e + 1 === entities) onProgress(e + 1, entities);
+  }
+  return { block: design.spec.id, entities, converged, maxIterations, notImproving };
+}
+
+/** Each grouped row's block contribution, written back to original row order. */
+function scoreBlock(design: RandomEffectDesign, coefficients: Float64Array, out: Float64Array): void {
+  out.fill(0);
+  const { x, width } = design;
+  for (let e = 0; e < design.entityIds.length; e++) {
+    const coef = coefficients.subarray(e * width, (e + 1) * width);
+    for (let g = design.groupPtr[e] as number; g < (design.groupPtr[e + 1] as number); g++) out[design.rowOf[g] as number] = x.rowDot(g, coef);
+  }
+}
