@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { isLaserError } from '@laserkit/core';
 import { registerDemo } from './demo-command.js';
 import { registerGenerate } from './generate-command.js';
+import { registerTrain } from './train-command.js';
 
 export function createProgram(): Command {
   const program = new Command('laserkit')
@@ -9,6 +10,7 @@ export function createProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError();
   registerGenerate(program);
+  registerTrain(program);
   registerDemo(program);
   return program;
 }

@@ -17,7 +17,7 @@ export function isFeatureNamespace(value: unknown): value is FeatureNamespace {
 
 /** Maps feature names to column indices, per namespace. */
 export interface FeatureSpace {
-  readonly kind: 'explicit' | 'hashed';
+  readonly kind: 'explicit' | 'hashed' | 'indexed';
   dimension(namespace: FeatureNamespace): number;
   /** The column of a feature name, or -1 when an explicit map does not know it (hashing never returns -1). */
   indexOf(namespace: FeatureNamespace, name: string): number;
@@ -136,10 +136,46 @@ export class FeatureHasher implements FeatureSpace {
   }
 }
 
-export function featureSpaceFromJSON(json: FeatureIndexMapJson | FeatureHasherJson): FeatureSpace {
+export interface IndexedFeatureSpaceJson {
+  readonly kind: 'indexed';
+  readonly dimensions: Readonly<Record<FeatureNamespace, number>>;
+}
+
+/**
+ * Features that are already column indices (the generator's traffic files, svmlight): the name
+ * of a feature is its decimal index. Names that are not an index in range map to -1.
+ */
+export class IndexedFeatureSpace implements FeatureSpace {
+  readonly kind = 'indexed' as const;
+  readonly dimensions: Readonly<Record<FeatureNamespace, number>>;
+
+  constructor(dimensions: Readonly<Record<FeatureNamespace, number>>) {
+    for (const ns of FEATURE_NAMESPACES) checkInteger(`dimensions.${ns}`, dimensions?.[ns], 0, 0x7fffffff);
+    this.dimensions = Object.freeze({ user: dimensions.user, ad: dimensions.ad, context: dimensions.context });
+  }
+
+  dimension(namespace: FeatureNamespace): number {
+    return this.dimensions[namespace];
+  }
+
+  indexOf(namespace: FeatureNamespace, name: string): number {
+    if (!/^(0|[1-9]\d*)$/.test(name)) return -1;
+    const ix = Number(name);
+    return ix < this.dimensions[namespace] ? ix : -1;
+  }
+
+  toJSON(): IndexedFeatureSpaceJson {
+    return { kind: 'indexed', dimensions: this.dimensions };
+  }
+}
+
+export type FeatureSpaceJson = FeatureIndexMapJson | FeatureHasherJson | IndexedFeatureSpaceJson;
+
+export function featureSpaceFromJSON(json: FeatureSpaceJson): FeatureSpace {
   if (json?.kind === 'explicit') return FeatureIndexMap.fromJSON(json);
   if (json?.kind === 'hashed') return FeatureHasher.fromJSON(json);
-  throw invalidArgument('featureSpace.kind', (json as { kind?: unknown } | null)?.kind, 'must be "explicit" or "hashed"');
+  if (json?.kind === 'indexed') return new IndexedFeatureSpace(json.dimensions);
+  throw invalidArgument('featureSpace.kind', (json as { kind?: unknown } | null)?.kind, 'must be "explicit", "hashed" or "indexed"');
 }
 
 /** Named features: a record name → value, or the names alone for binary features (value 1). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import avro from 'avsc';
-import { LaserError, featureSpaceFromJSON, type FeatureHasherJson, type FeatureIndexMapJson, type FeatureNamespace } from '@laserkit/core';
+import { LaserError, featureSpaceFromJSON, type FeatureSpaceJson, type FeatureNamespace } from '@laserkit/core';
 import { validateModel, type CrossTerm, type GlmixModel, type TermId } from './model.js';
 
 /**
@@ -212,9 +212,9 @@ function toRecord(m: GlmixModel): AvroModelRecord {
 }
 
 function fromRecord(r: AvroModelRecord): GlmixModel {
-  let featureSpace: FeatureIndexMapJson | FeatureHasherJson;
+  let featureSpace: FeatureSpaceJson;
   try {
-    featureSpace = JSON.parse(r.featureSpaceJson) as FeatureIndexMapJson | FeatureHasherJson;
+    featureSpace = JSON.parse(r.featureSpaceJson) as FeatureSpaceJson;
     featureSpaceFromJSON(featureSpace);
   } catch (e) {
     throw corrupt('featureSpaceJson is not a valid feature space', e);

@@ -1,4 +1,4 @@
-import { FEATURE_NAMESPACES, invalidArgument, type FeatureHasherJson, type FeatureIndexMapJson, type FeatureNamespace } from '@laserkit/core';
+import { FEATURE_NAMESPACES, invalidArgument, type FeatureSpaceJson, type FeatureNamespace } from '@laserkit/core';
 
 /**
  * The model, in the form of LASER (Agarwal et al., WSDM 2014, eq. 1-6) generalized as in GLMix
@@ -86,7 +86,7 @@ export interface GlmixModel {
   readonly modelVersion: number;
   readonly createdAtMs: number;
   readonly link: ResponseLink;
-  readonly featureSpace: FeatureIndexMapJson | FeatureHasherJson;
+  readonly featureSpace: FeatureSpaceJson;
   readonly dimensions: Readonly<Record<FeatureNamespace, number>>;
   readonly intercept: number;
   readonly interceptVariance: number | null;

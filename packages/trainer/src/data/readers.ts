@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { LaserError, checkOneOf, featureSpaceFromJSON, isFeatureNamespace, type FeatureHasherJson, type FeatureIndexMapJson, type FeatureNamespace, type FeatureSpace } from '@laserkit/core';
+import { LaserError, checkOneOf, featureSpaceFromJSON, isFeatureNamespace, type FeatureSpaceJson, type FeatureNamespace, type FeatureSpace } from '@laserkit/core';
 import { parseHeader } from '@laserkit/datasets';
 import { TrainingSetBuilder, type RawExample, type TrainingSet } from './training-set.js';
 
@@ -14,8 +14,8 @@ export interface ReadTrainingSetOptions {
   readonly skipInvalid?: boolean;
   /** svmlight: the namespace its single feature space belongs to. @default 'user' */
   readonly svmlightNamespace?: FeatureNamespace;
-  /** jsonl: how feature names map to columns (required for jsonl). */
-  readonly featureSpace?: FeatureSpace | FeatureIndexMapJson | FeatureHasherJson;
+  /** jsonl: how feature names map to columns (required for jsonl; ignored for the other formats, whose features are indices). */
+  readonly featureSpace?: FeatureSpace | FeatureSpaceJson;
   /** Dimensions per namespace, when known in advance (the traffic format carries its own). */
   readonly dimensions?: Partial<Record<FeatureNamespace, number>>;
   /** Stop after this many valid rows. */
@@ -57,8 +57,9 @@ export async function readTrainingSet(path: string, options: ReadTrainingSetOpti
   const space = options.featureSpace === undefined ? undefined : 'indexOf' in options.featureSpace ? options.featureSpace : featureSpaceFromJSON(options.featureSpace);
   if (format === 'jsonl' && space === undefined) throw new LaserError('INVALID_ARGUMENT', 'featureSpace (undefined) is required to read jsonl: feature names need an index map or a hashing spec');
   const maxRows = options.maxRows ?? Number.POSITIVE_INFINITY;
-  let builder: TrainingSetBuilder | undefined =
-    format === 'traffic' ? undefined : new TrainingSetBuilder({ dimensions: space === undefined ? (options.dimensions ?? {}) : { user: space.dimension('user'), ad: space.dimension('ad'), context: space.dimension('context'), ...options.dimensions } });
+  // jsonl columns come from the feature space; traffic files declare theirs in the header.
+  const spaceDims = format === 'jsonl' && space !== undefined ? { user: space.dimension('user'), ad: space.dimension('ad'), context: space.dimension('context') } : {};
+  let builder: TrainingSetBuilder | undefined = format === 'traffic' ? undefined : new TrainingSetBuilder({ dimensions: { ...spaceDims, ...options.dimensions } });
   const skippedExamples: string[] = [];
   let skipped = 0;
   const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });

@@ -1,4 +1,4 @@
-import { SeededRng, invalidArgument, type FeatureHasherJson, type FeatureIndexMapJson } from '@laserkit/core';
+import { SeededRng, invalidArgument, type FeatureSpaceJson } from '@laserkit/core';
 import { CROSS_NAMESPACES, type GlmixModel } from '@laserkit/model';
 import { createDataset, type CsrMatrix } from '../data/csr-matrix.js';
 import type { TrainingSet } from '../data/training-set.js';
@@ -47,9 +47,14 @@ export interface LaserFitOptions {
   /** Solver settings for each per-entity fit. @default { gradientTolerance: 1e-5, maxIterations: 100 } */
   readonly entityTron?: TronOptions;
   /** The feature space the indices came from, recorded in the model. */
-  readonly featureSpace?: FeatureIndexMapJson | FeatureHasherJson;
+  readonly featureSpace?: FeatureSpaceJson;
   readonly modelId?: string;
   readonly modelVersion?: number;
+  /**
+   * A previous fit on the same training set whose cold-start part is reused as it is (single
+   * pass only): tuning the warm-start variances does not refit the cold start each time.
+   */
+  readonly reuseColdStart?: LaserFitResult;
   /** Called with a short line at each stage and each cold-start iteration. */
   readonly onProgress?: (event: FitProgress) => void;
 }
@@ -80,6 +85,17 @@ export interface LaserFitResult {
   readonly crossResults: readonly SolverResult<LineSearchIterationRecord>[];
   readonly entitySummaries: readonly EntityFitSummary[];
   readonly seconds: { readonly design: number; readonly cold: number; readonly entities: number };
+  /** The cold-start solution, for `reuseColdStart`. */
+  readonly coldState: ColdState;
+}
+
+interface ColdState {
+  readonly x: CsrMatrix;
+  readonly w: Float64Array;
+  readonly theta: Float64Array | undefined;
+  readonly jointOffsets: readonly { readonly u: number; readonly v: number }[];
+  readonly fixedVariances: Float64Array;
+  readonly fixedScore: Float64Array;
 }
 
 function resolveVariances(v: Partial<PriorVariances> = {}): PriorVariances {
@@ -105,21 +121,25 @@ export function fitLaser(set: TrainingSet, options: LaserFitOptions = {}): Laser
   }
   const progress = options.onProgress ?? (() => undefined);
   const t0 = performance.now();
-  const layout = planFixedEffect(set, options.fixed);
-  const x = buildFixedDesign(set, layout);
+  const reuse = options.reuseColdStart;
+  if (reuse !== undefined && (passes !== 1 || reuse.coldState.fixedScore.length !== set.rows)) {
+    throw invalidArgument('reuseColdStart', 'LaserFitResult', 'needs passes = 1 and the same training set');
+  }
+  const layout = reuse?.layout ?? planFixedEffect(set, options.fixed);
+  const x = reuse?.coldState.x ?? buildFixedDesign(set, layout);
   progress({ stage: 'design', message: `cold-start design: ${x.rows} rows × ${x.cols} columns, ${x.nnz} non-zeros (${layout.crosses.map((c) => `${c.id}: ${c.leftIndex.length} pairs`).join(', ') || 'no crosses'})` });
   const plans = (options.randomEffects ?? []).map((spec) => planRandomEffect(set, spec));
   const designs = plans.map((p) => buildRandomEffectDesign(set, p));
   const tDesign = performance.now();
 
-  const fixedScore = new Float64Array(set.rows);
+  const fixedScore = reuse === undefined ? new Float64Array(set.rows) : reuse.coldState.fixedScore.slice();
   const blockScores = designs.map(() => new Float64Array(set.rows));
   const offsets = new Float64Array(set.rows);
   const coldPrecision = 1 / variances.cold;
-  let w: Float64Array | undefined;
-  let fixedVariances: Float64Array = new Float64Array(x.cols);
-  const coldResults: SolverResult<TronIterationRecord>[] = [];
-  const crossResults: SolverResult<LineSearchIterationRecord>[] = [];
+  let w: Float64Array | undefined = reuse?.coldState.w;
+  let fixedVariances: Float64Array = reuse?.coldState.fixedVariances ?? new Float64Array(x.cols);
+  const coldResults: SolverResult<TronIterationRecord>[] = reuse === undefined ? [] : [...reuse.coldResults];
+  const crossResults: SolverResult<LineSearchIterationRecord>[] = reuse === undefined ? [] : [...reuse.crossResults];
   const lowRank = (options.fixed?.lowRankCrosses ?? []).map((c, i) => {
     const rank = c.rank ?? 4;
     if (CROSS_NAMESPACES[c.id] === undefined) throw invalidArgument(`fixed.lowRankCrosses[${i}].id`, c.id, 'must be userAd, userContext or contextAd');
@@ -131,8 +151,8 @@ export function fitLaser(set: TrainingSet, options: LaserFitOptions = {}): Laser
     return { left: set.features[l], right: set.features[r], rank: c.rank };
   });
   const factorRng = new SeededRng(options.seed ?? 1);
-  let theta: Float64Array | undefined;
-  let jointOffsets: readonly { readonly u: number; readonly v: number }[] = [];
+  let theta: Float64Array | undefined = reuse?.coldState.theta;
+  let jointOffsets: readonly { readonly u: number; readonly v: number }[] = reuse?.coldState.jointOffsets ?? [];
   const fitted: FittedRandomEffect[] = designs.map((d, b) => ({
     plan: plans[b] as PlannedRandomEffect,
     entityIds: d.entityIds,
@@ -145,8 +165,8 @@ export function fitLaser(set: TrainingSet, options: LaserFitOptions = {}): Laser
   const coldSolver = new TronSolver({ gradientTolerance: 1e-4, ...options.tron });
   const entitySolver = new TronSolver({ gradientTolerance: 1e-5, maxIterations: 100, ...options.entityTron });
 
-  for (let pass = 1; pass <= passes; pass++) {
-    const tc = performance.now();
+  /** One cold-start fit with the random-effect scores as offset: TRON, then the joint L-BFGS fit of low-rank crosses. */
+  const fitCold = (pass: number): void => {
     offsets.fill(0);
     for (const s of blockScores) for (let i = 0; i < set.rows; i++) offsets[i]! += s[i]!;
     const objective = glmObjective(createDataset({ x, labels: set.labels, weights: set.weights, offsets }), logisticLoss, {
@@ -168,7 +188,7 @@ export function fitLaser(set: TrainingSet, options: LaserFitOptions = {}): Laser
       jointOffsets = joint.crossOffsets;
       if (theta === undefined) {
         theta = new Float64Array(joint.dimension);
-        for (let j = x.cols; j < theta.length; j++) theta[j] = 0.1 * factorRng.nextNormal();
+        for (let j = x.cols; j < theta.length; j++) theta[j] = 0.01 * factorRng.nextNormal();
       }
       theta.set(w, 0);
       const lbfgs = new LbfgsSolver({ gradientTolerance: 1e-4, maxIterations: 200, ...options.lbfgs, onIteration: (record) => progress({ stage: 'crosses', pass, record }) });
@@ -186,6 +206,11 @@ export function fitLaser(set: TrainingSet, options: LaserFitOptions = {}): Laser
       fixedVariances = laplaceVariances(objective, w);
       for (let i = 0; i < set.rows; i++) fixedScore[i] = x.rowDot(i, w);
     }
+  };
+
+  for (let pass = 1; pass <= passes; pass++) {
+    const tc = performance.now();
+    if (reuse === undefined) fitCold(pass);
     coldSeconds += (performance.now() - tc) / 1000;
 
     const te = performance.now();
@@ -207,7 +232,7 @@ export function fitLaser(set: TrainingSet, options: LaserFitOptions = {}): Laser
     modelId: options.modelId ?? 'laserkit-model',
     modelVersion: options.modelVersion ?? 1,
     createdAtMs: Date.now(),
-    featureSpace: options.featureSpace ?? { kind: 'explicit', names: { user: [], ad: [], context: [] } },
+    featureSpace: options.featureSpace ?? { kind: 'indexed', dimensions: set.dimensions },
     layout,
     fixedWeights: w as Float64Array,
     fixedVariances,
@@ -235,6 +260,7 @@ export function fitLaser(set: TrainingSet, options: LaserFitOptions = {}): Laser
     crossResults,
     entitySummaries: summaries,
     seconds: { design: (tDesign - t0) / 1000, cold: coldSeconds, entities: entitySeconds },
+    coldState: { x, w: w as Float64Array, theta, jointOffsets, fixedVariances, fixedScore },
   };
 }
 

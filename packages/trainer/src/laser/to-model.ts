@@ -1,4 +1,4 @@
-import type { FeatureHasherJson, FeatureIndexMapJson, FeatureNamespace } from '@laserkit/core';
+import type { FeatureSpaceJson, FeatureNamespace } from '@laserkit/core';
 import { ModelPredictor, type CrossId, type CrossTerm, type GlmixModel, type RandomEffectBlock, type TermMean, type TermId } from '@laserkit/model';
 import type { TrainingSet } from '../data/training-set.js';
 import type { FixedLayout } from './fixed-design.js';
@@ -23,7 +23,7 @@ export interface ModelParts {
   readonly modelId: string;
   readonly modelVersion: number;
   readonly createdAtMs: number;
-  readonly featureSpace: FeatureIndexMapJson | FeatureHasherJson;
+  readonly featureSpace: FeatureSpaceJson;
   readonly layout: FixedLayout;
   readonly fixedWeights: Float64Array;
   readonly fixedVariances: Float64Array;
