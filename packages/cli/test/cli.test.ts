@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -30,6 +30,7 @@ describe('laserkit command', () => {
     expect(code).toBe(0);
     expect(readFileSync(join(dir, 'demo', 'traffic.tsv'), 'utf8').split('\n').length).toBe(2002);
     expect(lines.join('\n')).toContain('campaign warmness');
+    expect(readFileSync(join(dir, 'demo', 'model.avro')).subarray(0, 3).toString()).toBe('Obj');
   });
 
   it('a bad value names the option, the value and the constraint', async () => {
@@ -42,5 +43,35 @@ describe('laserkit command', () => {
     errors.length = 0;
     await expect(program.parseAsync(['generate', '--format', 'csv', '--out', join(dir, 'x')], { from: 'user' })).rejects.toThrow();
     expect(errors.join('')).toContain(`argument 'csv' is invalid. Allowed choices are traffic, svmlight`);
+  });
+});
+
+describe('laserkit train and evaluate', () => {
+  it('train writes an artifact that evaluate reads back', async () => {
+    const data = join(dir, 'train.tsv');
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((s: string) => void lines.push(s));
+    try {
+      expect(await main(['generate', '--rows', '5000', '--campaigns', '20', '--user-dimension', '200', '--ad-dimension', '40', '--out', data])).toBe(0);
+      expect(await main(['train', '--data', data, '--out', join(dir, 'm.avro'), '--json', join(dir, 'm.json')])).toBe(0);
+      expect(await main(['evaluate', '--model', join(dir, 'm.avro'), '--data', data])).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    const text = lines.join('\n');
+    expect(text).toMatch(/held-out rows/);
+    expect(text).toMatch(/wrote .*m\.avro/);
+    expect(JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8')).modelId).toBe('laserkit-model');
+  });
+
+  it('a damaged artifact is reported in one line with exit code 2', async () => {
+    const bad = join(dir, 'bad.avro');
+    writeFileSync(bad, 'not a model');
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((s: string) => void errors.push(s));
+    const code = await main(['evaluate', '--model', bad, '--data', join(dir, 'train.tsv')]);
+    spy.mockRestore();
+    expect(code).toBe(2);
+    expect(errors.join('')).toMatch(/laserkit: .*bad\.avro: not a model artifact/);
   });
 });

@@ -38,7 +38,7 @@ export type { RandomEffectSpec, FeatureSelection, PlannedRandomEffect, RandomEff
 export { fitLaser, DEFAULT_PRIOR_VARIANCES } from './laser/fit.js';
 export type { LaserFitOptions, LaserFitResult, PriorVariances, FitProgress, EntityFitSummary } from './laser/fit.js';
 export { computeTermMeans, exampleOf } from './laser/to-model.js';
-export { runTrainJob, loadTrainConfig, validateTrainConfig } from './job/train-job.js';
-export type { TrainConfig, TrainLog, TrainJobResult } from './job/train-job.js';
+export { runTrainJob, trainLaserModel, loadTrainConfig, validateTrainConfig } from './job/train-job.js';
+export type { TrainConfig, TrainLog, TrainJobResult, TrainedModel } from './job/train-job.js';
 export { evaluatePredictions, predictSet, entityCtrBaseline, warmnessBucket, WARMNESS_EDGES } from './job/evaluate.js';
 export type { EvaluationReport, WarmnessBucket } from './job/evaluate.js';

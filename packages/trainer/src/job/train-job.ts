@@ -127,19 +127,45 @@ export async function runTrainJob(dataPath: string, config: TrainConfig, options
 
   const fraction = config.validationFraction ?? 0.2;
   const cut = Math.floor(all.rows * (1 - fraction));
+  const trainAll = selectRows(all, Int32Array.from({ length: cut }, (_, i) => i));
+  const validation = cut < all.rows ? selectRows(all, Int32Array.from({ length: all.rows - cut }, (_, i) => cut + i)) : null;
+  const trained = trainLaserModel(trainAll, validation, { ...config, metadata: { trainingData: dataPath } }, log);
+  const bytes = options.out === undefined ? null : saveModel(trained.model, options.out);
+  const seconds = (performance.now() - t0) / 1000;
+  log({ kind: 'done', seconds });
+  return { ...trained, skipped: read.skipped, bytes, seconds };
+}
+
+export interface TrainedModel {
+  readonly model: GlmixModel;
+  readonly fit: LaserFitResult;
+  readonly variances: PriorVariances;
+  readonly validation: EvaluationReport | null;
+  readonly training: EvaluationReport;
+}
+
+/**
+ * Trains on rows already in memory: optional negative down-sampling of `train`, tuning of the
+ * prior variances on `validation`, the fit, term means on a sample of `validation`, evaluation.
+ */
+export function trainLaserModel(
+  trainAll: TrainingSet,
+  validation: TrainingSet | null,
+  config: TrainConfig & { readonly metadata?: Readonly<Record<string, string>> },
+  log: (log: TrainLog) => void = () => undefined,
+): TrainedModel {
   const rng = new SeededRng(config.seed ?? 1);
   const rate = config.negativeSampleRate ?? 1;
   const trainRows: number[] = [];
   let sampledNegatives = 0;
-  for (let i = 0; i < cut; i++) {
-    if (rate < 1 && all.labels[i] === 0 && !rng.nextBernoulli(rate)) {
+  for (let i = 0; i < trainAll.rows; i++) {
+    if (rate < 1 && trainAll.labels[i] === 0 && !rng.nextBernoulli(rate)) {
       sampledNegatives++;
       continue;
     }
     trainRows.push(i);
   }
-  const train = selectRows(all, Int32Array.from(trainRows));
-  const validation = cut < all.rows ? selectRows(all, Int32Array.from({ length: all.rows - cut }, (_, i) => cut + i)) : null;
+  const train = rate < 1 ? selectRows(trainAll, Int32Array.from(trainRows)) : trainAll;
   log({ kind: 'split', train: train.rows, validation: validation?.rows ?? 0, sampledNegatives });
 
   const base = {
@@ -212,14 +238,11 @@ export async function runTrainJob(dataPath: string, config: TrainConfig, options
       priorVarianceBias: String(variances.bias),
       priorVarianceCoefficients: String(variances.coefficients),
       negativeSampleRate: String(rate),
-      trainingData: dataPath,
+      ...config.metadata,
     },
     metrics: Object.fromEntries(
       Object.entries({ ...metricsOf('train', trainingReport.overall), ...(validationReport === null ? {} : metricsOf('validation', validationReport.overall)) }).filter(([, v]) => Number.isFinite(v)),
     ),
   };
-  const bytes = options.out === undefined ? null : saveModel(model, options.out);
-  const seconds = (performance.now() - t0) / 1000;
-  log({ kind: 'done', seconds });
-  return { model, fit, variances, validation: validationReport, training: trainingReport, skipped: read.skipped, bytes, seconds };
+  return { model, fit, variances, validation: validationReport, training: trainingReport };
 }
