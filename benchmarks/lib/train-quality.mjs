@@ -43,9 +43,9 @@ export async function runQuality(log = console.log) {
 
     const tuning = { cold: [0.01, 0.03, 0.1], bias: [0.1, 0.3, 1], coefficients: [0.01, 0.03, 0.1] };
     const t0 = performance.now();
-    const cold = trainLaserModel(train, tune, { tuning, fixed: { main: ['user', 'ad', 'context'] } });
+    const cold = await trainLaserModel(train, tune, { tuning, fixed: { main: ['user', 'ad', 'context'] } });
     const tCold = (performance.now() - t0) / 1000;
-    const full = trainLaserModel(train, tune, { tuning, fixed: { main: ['user', 'ad', 'context'] }, randomEffects: [PER_CAMPAIGN] });
+    const full = await trainLaserModel(train, tune, { tuning, fixed: { main: ['user', 'ad', 'context'] }, randomEffects: [PER_CAMPAIGN] });
     const tFull = (performance.now() - t0) / 1000 - tCold;
 
     const pBase = entityCtrBaseline(train, test, 'campaign');

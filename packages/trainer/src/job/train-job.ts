@@ -129,7 +129,7 @@ export async function runTrainJob(dataPath: string, config: TrainConfig, options
   const cut = Math.floor(all.rows * (1 - fraction));
   const trainAll = selectRows(all, Int32Array.from({ length: cut }, (_, i) => i));
   const validation = cut < all.rows ? selectRows(all, Int32Array.from({ length: all.rows - cut }, (_, i) => cut + i)) : null;
-  const trained = trainLaserModel(trainAll, validation, { ...config, metadata: { trainingData: dataPath } }, log);
+  const trained = await trainLaserModel(trainAll, validation, { ...config, metadata: { trainingData: dataPath } }, log);
   const bytes = options.out === undefined ? null : saveModel(trained.model, options.out);
   const seconds = (performance.now() - t0) / 1000;
   log({ kind: 'done', seconds });
@@ -148,12 +148,12 @@ export interface TrainedModel {
  * Trains on rows already in memory: optional negative down-sampling of `train`, tuning of the
  * prior variances on `validation`, the fit, term means on a sample of `validation`, evaluation.
  */
-export function trainLaserModel(
+export async function trainLaserModel(
   trainAll: TrainingSet,
   validation: TrainingSet | null,
   config: TrainConfig & { readonly metadata?: Readonly<Record<string, string>> },
   log: (log: TrainLog) => void = () => undefined,
-): TrainedModel {
+): Promise<TrainedModel> {
   const rng = new SeededRng(config.seed ?? 1);
   const rate = config.negativeSampleRate ?? 1;
   const trainRows: number[] = [];
@@ -186,7 +186,7 @@ export function trainLaserModel(
     let best = Number.POSITIVE_INFINITY;
     for (const cold of config.tuning.cold ?? [variances.cold]) {
       const v = { ...variances, cold };
-      const fit = fitLaser(train, { ...base, priorVariances: v, onProgress: () => undefined });
+      const fit = await fitLaser(train, { ...base, priorVariances: v, onProgress: () => undefined });
       const loss = validationLogLoss(fit.model);
       log({ kind: 'tuning', variances: v, validationLogLoss: loss });
       if (loss < best) {
@@ -196,13 +196,13 @@ export function trainLaserModel(
     }
     // ...then the warm-start variances with the cold-start part fixed.
     if ((config.randomEffects ?? []).length > 0) {
-      const cold = fitLaser(train, { ...base, priorVariances: variances, onProgress: () => undefined });
+      const cold = await fitLaser(train, { ...base, priorVariances: variances, onProgress: () => undefined });
       best = Number.POSITIVE_INFINITY;
       let bestWarm = variances;
       for (const bias of config.tuning.bias ?? [variances.bias]) {
         for (const coefficients of config.tuning.coefficients ?? [variances.coefficients]) {
           const v = { ...variances, bias, coefficients };
-          const fit = fitLaser(train, { ...base, randomEffects: config.randomEffects ?? [], priorVariances: v, reuseColdStart: cold, onProgress: () => undefined });
+          const fit = await fitLaser(train, { ...base, randomEffects: config.randomEffects ?? [], priorVariances: v, reuseColdStart: cold, onProgress: () => undefined });
           const loss = validationLogLoss(fit.model);
           log({ kind: 'tuning', variances: v, validationLogLoss: loss });
           if (loss < best) {
@@ -215,7 +215,7 @@ export function trainLaserModel(
     }
   }
 
-  const fit = fitLaser(train, { ...base, randomEffects: config.randomEffects ?? [], priorVariances: variances });
+  const fit = await fitLaser(train, { ...base, randomEffects: config.randomEffects ?? [], priorVariances: variances });
   let model = correct(fit.model);
   const trainingReport = evaluatePredictions(predictSet(model, train), train);
   const validationReport = validation === null ? null : evaluatePredictions(predictSet(model, validation), validation, { reference: train });

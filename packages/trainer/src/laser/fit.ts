@@ -10,7 +10,9 @@ import { LbfgsSolver, type LbfgsOptions } from '../solver/lbfgs.js';
 import { LowRankCrossObjective } from '../objective/low-rank-cross-objective.js';
 import type { LineSearchIterationRecord } from '../solver/solver-result.js';
 import { buildFixedDesign, planFixedEffect, INTERCEPT_COLUMN, type FixedEffectSpec, type FixedLayout } from './fixed-design.js';
-import { buildRandomEffectDesign, entityMatrix, planRandomEffect, type PlannedRandomEffect, type RandomEffectDesign, type RandomEffectSpec } from './random-effect-design.js';
+import { availableParallelism } from 'node:os';
+import { buildRandomEffectDesign, planRandomEffect, type PlannedRandomEffect, type RandomEffectDesign, type RandomEffectSpec } from './random-effect-design.js';
+import { EntityFitPool } from './entity-pool.js';
 import { toGlmixModel, type FittedLowRankCross, type FittedRandomEffect } from './to-model.js';
 
 /**
@@ -55,6 +57,12 @@ export interface LaserFitOptions {
    * pass only): tuning the warm-start variances does not refit the cold start each time.
    */
   readonly reuseColdStart?: LaserFitResult;
+  /**
+   * Worker threads for the per-entity fits (0 fits on the calling thread). Threads need the
+   * compiled package; from TypeScript sources without a build the fits run on the calling thread.
+   * @default os.availableParallelism()
+   */
+  readonly threads?: number;
   /** Called with a short line at each stage and each cold-start iteration. */
   readonly onProgress?: (event: FitProgress) => void;
 }
@@ -73,6 +81,8 @@ export interface EntityFitSummary {
   readonly converged: number;
   readonly maxIterations: number;
   readonly notImproving: number;
+  /** Worker threads the fits ran on (0: the calling thread). */
+  readonly threads: number;
 }
 
 export interface LaserFitResult {
@@ -111,7 +121,7 @@ function resolveVariances(v: Partial<PriorVariances> = {}): PriorVariances {
  * that entity's rows with the other blocks' scores as a fixed offset; repeated `passes` times.
  * Posterior variances are Laplace's 1/diag(H) at the mode, for every coefficient.
  */
-export function fitLaser(set: TrainingSet, options: LaserFitOptions = {}): LaserFitResult {
+export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}): Promise<LaserFitResult> {
   const variances = resolveVariances(options.priorVariances);
   const passes = options.passes ?? 1;
   if (!Number.isInteger(passes) || passes < 1) throw invalidArgument('passes', passes, 'must be an integer >= 1');
@@ -163,7 +173,9 @@ export function fitLaser(set: TrainingSet, options: LaserFitOptions = {}): Laser
   let coldSeconds = 0;
   let entitySeconds = 0;
   const coldSolver = new TronSolver({ gradientTolerance: 1e-4, ...options.tron });
-  const entitySolver = new TronSolver({ gradientTolerance: 1e-5, maxIterations: 100, ...options.entityTron });
+  const entitySettings = { gradientTolerance: options.entityTron?.gradientTolerance ?? 1e-5, maxIterations: options.entityTron?.maxIterations ?? 100 };
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 0) throw invalidArgument('threads', threads, 'must be a non-negative integer');
 
   /** One cold-start fit with the random-effect scores as offset: TRON, then the joint L-BFGS fit of low-rank crosses. */
   const fitCold = (pass: number): void => {
@@ -208,24 +220,36 @@ export function fitLaser(set: TrainingSet, options: LaserFitOptions = {}): Laser
     }
   };
 
-  for (let pass = 1; pass <= passes; pass++) {
-    const tc = performance.now();
-    if (reuse === undefined) fitCold(pass);
-    coldSeconds += (performance.now() - tc) / 1000;
+  const pools: (EntityFitPool | undefined)[] = designs.map(() => undefined);
+  try {
+    for (let pass = 1; pass <= passes; pass++) {
+      const tc = performance.now();
+      if (reuse === undefined) fitCold(pass);
+      coldSeconds += (performance.now() - tc) / 1000;
 
-    const te = performance.now();
-    designs.forEach((design, b) => {
-      offsets.set(fixedScore);
-      blockScores.forEach((s, other) => {
-        if (other !== b) for (let i = 0; i < set.rows; i++) offsets[i]! += s[i]!;
-      });
-      const summary = fitEntities(set, design, offsets, variances, entitySolver, fitted[b] as FittedRandomEffect, (done, total) =>
-        progress({ stage: 'entities', pass, block: design.spec.id, done, total }),
-      );
-      if (pass === passes) summaries.push(summary);
-      scoreBlock(design, (fitted[b] as FittedRandomEffect).coefficients, blockScores[b] as Float64Array);
-    });
-    entitySeconds += (performance.now() - te) / 1000;
+      const te = performance.now();
+      for (let b = 0; b < designs.length; b++) {
+        const design = designs[b] as RandomEffectDesign;
+        const pool = (pools[b] ??= await createPool(set, design, variances, fitted[b] as FittedRandomEffect, entitySettings, threads));
+        const groupedOffsets = pool.offsets;
+        for (let g = 0; g < design.rowOf.length; g++) {
+          const i = design.rowOf[g] as number;
+          let o = fixedScore[i] as number;
+          for (let other = 0; other < blockScores.length; other++) if (other !== b) o += (blockScores[other] as Float64Array)[i] as number;
+          groupedOffsets[g] = o;
+        }
+        const { counts, coefficients, variances: vars } = await pool.fitAll();
+        const out = fitted[b] as FittedRandomEffect;
+        out.coefficients.set(coefficients);
+        out.variances.set(vars);
+        progress({ stage: 'entities', pass, block: design.spec.id, done: design.entityIds.length, total: design.entityIds.length });
+        if (pass === passes) summaries.push({ block: design.spec.id, entities: design.entityIds.length, converged: counts[0], maxIterations: counts[1], notImproving: counts[2], threads: pool.threads });
+        scoreBlock(design, out.coefficients, blockScores[b] as Float64Array);
+      }
+      entitySeconds += (performance.now() - te) / 1000;
+    }
+  } finally {
+    await Promise.all(pools.map((p) => p?.close()));
   }
 
   const model = toGlmixModel({
@@ -275,55 +299,29 @@ function laplaceVariances(objective: TwiceDifferentiableGlmObjective, w: Float64
   return h.map((d) => (d > 0 ? 1 / d : Number.MAX_VALUE));
 }
 
-function fitEntities(
-  set: TrainingSet,
-  design: RandomEffectDesign,
-  offsets: Float64Array,
-  variances: PriorVariances,
-  solver: TronSolver,
-  out: FittedRandomEffect,
-  onProgress: (done: number, total: number) => void,
-): EntityFitSummary {
-  const width = design.width;
-  const precision = new Float64Array(width).fill(1 / variances.coefficients);
+/** A block's per-entity problems in grouped row order, and the pool that fits them. */
+async function createPool(set: TrainingSet, design: RandomEffectDesign, variances: PriorVariances, out: FittedRandomEffect, settings: { gradientTolerance: number; maxIterations: number }, threads: number): Promise<EntityFitPool> {
+  const precision = new Float64Array(design.width).fill(1 / variances.coefficients);
   if (design.bias) precision[0] = 1 / variances.bias;
-  const entities = design.entityIds.length;
-  let converged = 0;
-  let maxIterations = 0;
-  let notImproving = 0;
-  for (let e = 0; e < entities; e++) {
-    const start = design.groupPtr[e] as number;
-    const end = design.groupPtr[e + 1] as number;
-    const base = e * width;
-    if (end === start) {
-      // No rows: the posterior is the prior.
-      out.coefficients.fill(0, base, base + width);
-      for (let k = 0; k < width; k++) out.variances[base + k] = 1 / (precision[k] as number);
-      converged++;
-      continue;
-    }
-    const rows = design.rowOf.subarray(start, end);
-    const xe: CsrMatrix = entityMatrix(design, e);
-    const objective = glmObjective(
-      createDataset({
-        x: xe,
-        labels: Float64Array.from(rows, (i) => set.labels[i] as number),
-        weights: set.weights === null ? null : Float64Array.from(rows, (i) => (set.weights as Float64Array)[i] as number),
-        offsets: Float64Array.from(rows, (i) => offsets[i] as number),
-      }),
-      logisticLoss,
-      { priorPrecision: precision },
-    );
-    const warm = out.coefficients.slice(base, base + width);
-    const result = solver.minimize(objective, warm);
-    if (result.status === 'converged') converged++;
-    else if (result.status === 'max-iterations') maxIterations++;
-    else notImproving++;
-    out.coefficients.set(result.weights, base);
-    out.variances.set(laplaceVariances(objective, result.weights), base);
-    if ((e + 1) % 1000 === 0 || e + 1 === entities) onProgress(e + 1, entities);
-  }
-  return { block: design.spec.id, entities, converged, maxIterations, notImproving };
+  const { rowOf } = design;
+  return EntityFitPool.create(
+    {
+      width: design.width,
+      groupPtr: design.groupPtr,
+      rowPtr: design.x.rowPtr,
+      colIdx: design.x.colIdx,
+      values: design.x.values,
+      labels: Float64Array.from(rowOf, (i) => set.labels[i] as number),
+      weights: set.weights === null ? null : Float64Array.from(rowOf, (i) => (set.weights as Float64Array)[i] as number),
+      offsets: new Float64Array(rowOf.length),
+      precision,
+    },
+    out.coefficients,
+    out.variances,
+    settings,
+    // More threads than entities would idle.
+    Math.min(threads, design.entityIds.length),
+  );
 }
 
 /** Each grouped row's block contribution, written back to original row order. */

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { auc, logLoss } from '@laserkit/core';
 import { createTraffic, type TrafficOptions } from '@laserkit/datasets';
@@ -22,12 +24,12 @@ const sigmoid = (s: number): number => 1 / (1 + Math.exp(-s));
 const PER_CAMPAIGN = { id: 'perCampaign', entityType: 'campaign', features: [{ namespace: 'context' as const, select: 'all' as const }] };
 
 describe('LASER fitting', () => {
-  it('Laplace variances match the closed form 1 / (Σ p(1-p) + 1/σ²) for intercept and per-entity biases', () => {
+  it('Laplace variances match the closed form 1 / (Σ p(1-p) + 1/σ²) for intercept and per-entity biases', async () => {
     const b = new TrainingSetBuilder({ dimensions: { user: 1, ad: 1, context: 1 } });
     const labels = [1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0];
     labels.forEach((y, i) => b.add({ label: y, features: {}, entities: { campaign: i % 3 === 0 ? 'a' : 'b' } }));
     const set = b.build();
-    const fit = fitLaser(set, { fixed: { main: [] }, randomEffects: [{ id: 'perCampaign', entityType: 'campaign', bias: true }], priorVariances: { bias: 0.5 }, tron: { gradientTolerance: 1e-10 }, entityTron: { gradientTolerance: 1e-10 } });
+    const fit = await fitLaser(set, { fixed: { main: [] }, randomEffects: [{ id: 'perCampaign', entityType: 'campaign', bias: true }], priorVariances: { bias: 0.5 }, tron: { gradientTolerance: 1e-10 }, entityTron: { gradientTolerance: 1e-10 } });
     const m = fit.model;
     // Cold start: intercept only, fit with no offset, unpenalized: p = base rate.
     const p0 = sigmoid(m.intercept);
@@ -50,9 +52,9 @@ describe('LASER fitting', () => {
     });
   });
 
-  it("the model artifact predicts exactly what the trainer optimized: each entity's first-order condition holds on the model's own predictions", () => {
+  it("the model artifact predicts exactly what the trainer optimized: each entity's first-order condition holds on the model's own predictions", async () => {
     const { set } = trafficSet({ rows: 8_000, seed: 3, users: 500, campaigns: 15, userDimension: 200, adDimension: 40 });
-    const fit = fitLaser(set, { randomEffects: [PER_CAMPAIGN], priorVariances: { cold: 0.1, bias: 0.3, coefficients: 0.05 }, entityTron: { gradientTolerance: 1e-10 } });
+    const fit = await fitLaser(set, { randomEffects: [PER_CAMPAIGN], priorVariances: { cold: 0.1, bias: 0.3, coefficients: 0.05 }, entityTron: { gradientTolerance: 1e-10 } });
     const predictor = new ModelPredictor(fit.model);
     const block = fit.model.randomEffects[0]!;
     const width = 1 + 39;
@@ -69,13 +71,13 @@ describe('LASER fitting', () => {
     });
   });
 
-  it('on LASER-shaped traffic: per-campaign CTR baseline < cold start < cold + warm start (held-out AUC)', () => {
+  it('on LASER-shaped traffic: per-campaign CTR baseline < cold start < cold + warm start (held-out AUC)', async () => {
     const { set } = trafficSet({ rows: 60_000, seed: 8, users: 3_000, campaigns: 40, userDimension: 300, adDimension: 60, termScales: { warmUser: 0.6, warmContext: 0.5 } });
     const train = selectRows(set, Int32Array.from({ length: 48_000 }, (_, i) => i));
     const test = selectRows(set, Int32Array.from({ length: 12_000 }, (_, i) => 48_000 + i));
     const base = auc(entityCtrBaseline(train, test, 'campaign'), test.labels);
-    const cold = fitLaser(train, { priorVariances: { cold: 0.1 } });
-    const full = fitLaser(train, {
+    const cold = await fitLaser(train, { priorVariances: { cold: 0.1 } });
+    const full = await fitLaser(train, {
       randomEffects: [{ ...PER_CAMPAIGN, features: [{ namespace: 'user', select: { top: 32 } }, { namespace: 'context', select: 'all' }] }],
       priorVariances: { cold: 0.1, bias: 0.3, coefficients: 0.05 },
       reuseColdStart: cold,
@@ -87,22 +89,22 @@ describe('LASER fitting', () => {
     expect(full.entitySummaries[0]!.entities).toBe(40);
   });
 
-  it('reusing the cold start gives the same model as fitting it again', () => {
+  it('reusing the cold start gives the same model as fitting it again', async () => {
     const { set } = trafficSet({ rows: 3_000, seed: 1, users: 300, campaigns: 8, userDimension: 100, adDimension: 30 });
     const opts = { randomEffects: [PER_CAMPAIGN], priorVariances: { cold: 0.2 } };
-    const a = fitLaser(set, opts);
-    const b = fitLaser(set, { ...opts, reuseColdStart: fitLaser(set, { priorVariances: { cold: 0.2 } }) });
+    const a = await fitLaser(set, opts);
+    const b = await fitLaser(set, { ...opts, reuseColdStart: await fitLaser(set, { priorVariances: { cold: 0.2 } }) });
     expect(Array.from(b.model.main[0]!.weights)).toEqual(Array.from(a.model.main[0]!.weights));
     expect(Array.from(b.model.randomEffects[0]!.coefficients)).toEqual(Array.from(a.model.randomEffects[0]!.coefficients));
   });
 
-  it('low-rank crosses recover a planted user×ad interaction that main effects cannot', { timeout: 120_000 }, () => {
+  it('low-rank crosses recover a planted user×ad interaction that main effects cannot', { timeout: 120_000 }, async () => {
     // Enough rows that ~370 parameters are not overfit on ~2,000 clicks.
     const { set, pTrue } = trafficSet({ rows: 100_000, seed: 5, users: 2_000, campaigns: 30, userDimension: 80, adDimension: 30, crossRank: 2, termScales: { user: 0.2, ad: 0.2, context: 0.1, userAd: 1.2, userContext: 0, contextAd: 0, warmUser: 0, warmContext: 0 } });
     const train = selectRows(set, Int32Array.from({ length: 80_000 }, (_, i) => i));
     const test = selectRows(set, Int32Array.from({ length: 20_000 }, (_, i) => 80_000 + i));
-    const main = fitLaser(train, { priorVariances: { cold: 0.1 } });
-    const crossed = fitLaser(train, { fixed: { lowRankCrosses: [{ id: 'userAd', rank: 2 }] }, priorVariances: { cold: 0.1 }, lbfgs: { maxIterations: 100 } });
+    const main = await fitLaser(train, { priorVariances: { cold: 0.1 } });
+    const crossed = await fitLaser(train, { fixed: { lowRankCrosses: [{ id: 'userAd', rank: 2 }] }, priorVariances: { cold: 0.1 }, lbfgs: { maxIterations: 100 } });
     const lossMain = logLoss(predictSet(main.model, test), test.labels);
     const lossCrossed = logLoss(predictSet(crossed.model, test), test.labels);
     const lossTruth = logLoss(pTrue.subarray(80_000), test.labels);
@@ -112,12 +114,27 @@ describe('LASER fitting', () => {
     expect(lossCrossed).toBeLessThan(lossMain - 0.3 * (lossMain - lossTruth));
   });
 
-  it('rejects labels other than 0/1 and an unknown entity column', () => {
+  it('per-entity fits on worker threads give the same coefficients as on the calling thread', async () => {
+    const { set } = trafficSet({ rows: 6_000, seed: 9, users: 400, campaigns: 25, userDimension: 120, adDimension: 30 });
+    const opts = { randomEffects: [PER_CAMPAIGN], priorVariances: { cold: 0.1, bias: 0.3, coefficients: 0.05 }, passes: 2 };
+    const inline = await fitLaser(set, { ...opts, threads: 0 });
+    const threaded = await fitLaser(set, { ...opts, threads: 2 });
+    const built = existsSync(fileURLToPath(new URL('../../dist/laser/entity-worker.js', import.meta.url)));
+    // CI builds before testing, so there the threads must really have run.
+    if (process.env.CI === 'true') expect(built).toBe(true);
+    expect(threaded.entitySummaries[0]!.threads).toBe(built ? 2 : 0);
+    expect(inline.entitySummaries[0]!.threads).toBe(0);
+    expect(Array.from(threaded.model.randomEffects[0]!.coefficients)).toEqual(Array.from(inline.model.randomEffects[0]!.coefficients));
+    expect(Array.from(threaded.model.randomEffects[0]!.variances!)).toEqual(Array.from(inline.model.randomEffects[0]!.variances!));
+    expect(Array.from(threaded.model.main[0]!.weights)).toEqual(Array.from(inline.model.main[0]!.weights));
+  });
+
+  it('rejects labels other than 0/1 and an unknown entity column', async () => {
     const b = new TrainingSetBuilder({ dimensions: { user: 2, ad: 1, context: 1 } });
     b.add({ label: 2, features: {} });
-    expect(() => fitLaser(b.build())).toThrow('labels[0] (2) must be 0 or 1 for the logistic model');
+    await expect(fitLaser(b.build())).rejects.toThrow('labels[0] (2) must be 0 or 1 for the logistic model');
     const c = new TrainingSetBuilder({ dimensions: { user: 2, ad: 1, context: 1 } });
     c.add({ label: 1, features: {}, entities: { user: 'u' } });
-    expect(() => fitLaser(c.build(), { randomEffects: [PER_CAMPAIGN] })).toThrow('randomEffects.perCampaign.entityType ("campaign") must be an entity column of the data (user)');
+    await expect(fitLaser(c.build(), { randomEffects: [PER_CAMPAIGN] })).rejects.toThrow('randomEffects.perCampaign.entityType ("campaign") must be an entity column of the data (user)');
   });
 });

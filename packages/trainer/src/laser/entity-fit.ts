@@ -1,0 +1,94 @@
+import { CsrMatrix, createDataset } from '../data/csr-matrix.js';
+import { logisticLoss } from '../loss/logistic.js';
+import { glmObjective } from '../objective/glm-objective.js';
+import { TronSolver } from '../solver/tron.js';
+
+/**
+ * One random-effect block's per-entity problems, as bare typed arrays so the same arrays (on
+ * SharedArrayBuffers) can be handed to worker threads. Rows are grouped by entity: entity e owns
+ * rows [groupPtr[e], groupPtr[e + 1]); labels, weights and offsets are in that grouped order.
+ */
+export interface EntityProblems {
+  readonly width: number;
+  readonly groupPtr: Int32Array;
+  readonly rowPtr: Int32Array;
+  readonly colIdx: Int32Array;
+  readonly values: Float32Array | null;
+  readonly labels: Float64Array;
+  readonly weights: Float64Array | null;
+  readonly offsets: Float64Array;
+  /** Prior precision per local coefficient (bias first). */
+  readonly precision: Float64Array;
+}
+
+export interface EntitySolverSettings {
+  readonly gradientTolerance: number;
+  readonly maxIterations: number;
+}
+
+/** Entities per solver status, in the order converged, max-iterations, not-improving. */
+export type EntityStatusCounts = [number, number, number];
+
+/**
+ * Fits the listed entities in place: each entity's coefficients (warm-started from what
+ * `coefficients` holds) and Laplace variances 1/diag(H) at the mode. An entity with no rows keeps
+ * its prior (coefficient 0, variance 1/precision).
+ */
+export function fitEntityList(p: EntityProblems, entities: ArrayLike<number>, settings: EntitySolverSettings, coefficients: Float64Array, variances: Float64Array): EntityStatusCounts {
+  const solver = new TronSolver(settings);
+  const width = p.width;
+  const counts: EntityStatusCounts = [0, 0, 0];
+  const g = new Float64Array(width);
+  const h = new Float64Array(width);
+  for (let n = 0; n < entities.length; n++) {
+    const e = entities[n] as number;
+    const start = p.groupPtr[e] as number;
+    const end = p.groupPtr[e + 1] as number;
+    const base = e * width;
+    if (end === start) {
+      coefficients.fill(0, base, base + width);
+      for (let k = 0; k < width; k++) variances[base + k] = 1 / (p.precision[k] as number);
+      counts[0]++;
+      continue;
+    }
+    const first = p.rowPtr[start] as number;
+    const last = p.rowPtr[end] as number;
+    const rowPtr = new Int32Array(end - start + 1);
+    for (let r = start; r <= end; r++) rowPtr[r - start] = (p.rowPtr[r] as number) - first;
+    const x = new CsrMatrix(end - start, width, rowPtr, p.colIdx.subarray(first, last), p.values === null ? null : p.values.subarray(first, last));
+    const objective = glmObjective(
+      createDataset({
+        x,
+        labels: p.labels.slice(start, end),
+        weights: p.weights === null ? null : p.weights.slice(start, end),
+        offsets: p.offsets.slice(start, end),
+      }),
+      logisticLoss,
+      { priorPrecision: p.precision },
+    );
+    const result = solver.minimize(objective, coefficients.slice(base, base + width));
+    counts[result.status === 'converged' ? 0 : result.status === 'max-iterations' ? 1 : 2]++;
+    coefficients.set(result.weights, base);
+    // Laplace: curvature at the mode, then 1 / H_kk.
+    objective.valueAndGradient(result.weights, g);
+    objective.hessianDiagonal(h);
+    for (let k = 0; k < width; k++) variances[base + k] = (h[k] as number) > 0 ? 1 / (h[k] as number) : Number.MAX_VALUE;
+  }
+  return counts;
+}
+
+/** Splits entities into `parts` lists of about equal total rows (largest first, greedy). */
+export function balanceEntities(groupPtr: Int32Array, parts: number): Int32Array[] {
+  const entities = groupPtr.length - 1;
+  const order = Array.from({ length: entities }, (_, e) => e).sort((a, b) => (groupPtr[b + 1]! - groupPtr[b]!) - (groupPtr[a + 1]! - groupPtr[a]!) || a - b);
+  const load = new Float64Array(parts);
+  const lists: number[][] = Array.from({ length: parts }, () => []);
+  for (const e of order) {
+    let best = 0;
+    for (let q = 1; q < parts; q++) if ((load[q] as number) < (load[best] as number)) best = q;
+    lists[best]!.push(e);
+    // A little fixed cost per entity, so many empty entities still spread out.
+    load[best]! += groupPtr[e + 1]! - groupPtr[e]! + 1;
+  }
+  return lists.map((l) => Int32Array.from(l.sort((a, b) => a - b)));
+}
