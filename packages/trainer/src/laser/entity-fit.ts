@@ -1,3 +1,4 @@
+import { inv } from 'mathjs';
 import { CsrMatrix, createDataset } from '../data/csr-matrix.js';
 import { logisticLoss } from '../loss/logistic.js';
 import { glmObjective } from '../objective/glm-objective.js';
@@ -24,6 +25,12 @@ export interface EntityProblems {
 export interface EntitySolverSettings {
   readonly gradientTolerance: number;
   readonly maxIterations: number;
+  /**
+   * Also compute each entity's full posterior covariance H⁻¹ at the mode (width × width), into the
+   * `covariances` array passed to `fitEntityList`. For small blocks only: it costs width
+   * Hessian-vector products and a dense inverse per entity.
+   */
+  readonly fullCovariance: boolean;
 }
 
 /** Entities per solver status, in the order converged, max-iterations, not-improving. */
@@ -34,8 +41,15 @@ export type EntityStatusCounts = [number, number, number];
  * `coefficients` holds) and Laplace variances 1/diag(H) at the mode. An entity with no rows keeps
  * its prior (coefficient 0, variance 1/precision).
  */
-export function fitEntityList(p: EntityProblems, entities: ArrayLike<number>, settings: EntitySolverSettings, coefficients: Float64Array, variances: Float64Array): EntityStatusCounts {
-  const solver = new TronSolver(settings);
+export function fitEntityList(
+  p: EntityProblems,
+  entities: ArrayLike<number>,
+  settings: EntitySolverSettings,
+  coefficients: Float64Array,
+  variances: Float64Array,
+  covariances: Float64Array | null = null,
+): EntityStatusCounts {
+  const solver = new TronSolver({ gradientTolerance: settings.gradientTolerance, maxIterations: settings.maxIterations });
   const width = p.width;
   const counts: EntityStatusCounts = [0, 0, 0];
   const g = new Float64Array(width);
@@ -48,6 +62,11 @@ export function fitEntityList(p: EntityProblems, entities: ArrayLike<number>, se
     if (end === start) {
       coefficients.fill(0, base, base + width);
       for (let k = 0; k < width; k++) variances[base + k] = 1 / (p.precision[k] as number);
+      if (settings.fullCovariance && covariances !== null) {
+        const c = e * width * width;
+        covariances.fill(0, c, c + width * width);
+        for (let k = 0; k < width; k++) covariances[c + k * width + k] = 1 / (p.precision[k] as number);
+      }
       counts[0]++;
       continue;
     }
@@ -73,6 +92,22 @@ export function fitEntityList(p: EntityProblems, entities: ArrayLike<number>, se
     objective.valueAndGradient(result.weights, g);
     objective.hessianDiagonal(h);
     for (let k = 0; k < width; k++) variances[base + k] = (h[k] as number) > 0 ? 1 / (h[k] as number) : Number.MAX_VALUE;
+    if (settings.fullCovariance && covariances !== null) {
+      // H column by column from Hessian-vector products on unit vectors, then H⁻¹ (the Laplace
+      // covariance; H is positive definite because every prior precision is > 0).
+      const unit = new Float64Array(width);
+      const column = new Float64Array(width);
+      const dense: number[][] = Array.from({ length: width }, () => new Array<number>(width).fill(0));
+      for (let k = 0; k < width; k++) {
+        unit.fill(0);
+        unit[k] = 1;
+        objective.hessianVector(unit, column);
+        for (let r = 0; r < width; r++) (dense[r] as number[])[k] = column[r] as number;
+      }
+      const inverse = inv(dense);
+      const c = e * width * width;
+      for (let r = 0; r < width; r++) for (let k = 0; k < width; k++) covariances[c + r * width + k] = (inverse[r] as number[])[k] as number;
+    }
   }
   return counts;
 }

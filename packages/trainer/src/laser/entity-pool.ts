@@ -26,13 +26,16 @@ export class EntityFitPool {
     private readonly problems: EntityProblems,
     private readonly coefficients: Float64Array,
     private readonly variances: Float64Array,
+    private readonly covariances: Float64Array | null,
     private readonly settings: EntitySolverSettings,
     private readonly workers: readonly Worker[],
   ) {}
 
   static async create(problems: EntityProblems, coefficients: Float64Array, variances: Float64Array, settings: EntitySolverSettings, threads: number): Promise<EntityFitPool> {
+    const entities = problems.groupPtr.length - 1;
+    const covariances = settings.fullCovariance ? new Float64Array(entities * problems.width * problems.width) : null;
     const url = threads > 0 ? await findWorker() : null;
-    if (url === null || threads === 0) return new EntityFitPool(0, problems, coefficients, variances, settings, []);
+    if (url === null || threads === 0) return new EntityFitPool(0, problems, coefficients, variances, covariances, settings, []);
     const sharedProblems: EntityProblems = {
       width: problems.width,
       groupPtr: shared(problems.groupPtr),
@@ -46,7 +49,8 @@ export class EntityFitPool {
     };
     const sharedCoefficients = shared(coefficients);
     const sharedVariances = shared(variances);
-    const data: EntityWorkerData = { problems: sharedProblems, coefficients: sharedCoefficients, variances: sharedVariances, settings };
+    const sharedCovariances = covariances === null ? null : shared(covariances);
+    const data: EntityWorkerData = { problems: sharedProblems, coefficients: sharedCoefficients, variances: sharedVariances, covariances: sharedCovariances, settings };
     const workers: Worker[] = [];
     try {
       for (let t = 0; t < threads; t++) {
@@ -63,7 +67,7 @@ export class EntityFitPool {
       await Promise.all(workers.map((w) => w.terminate()));
       throw new LaserError('INTERNAL', `could not start entity-fit workers: ${(e as Error).message}`, { cause: e });
     }
-    return new EntityFitPool(threads, sharedProblems, sharedCoefficients, sharedVariances, settings, workers);
+    return new EntityFitPool(threads, sharedProblems, sharedCoefficients, sharedVariances, sharedCovariances, settings, workers);
   }
 
   /** The offsets the next `fitAll` uses (grouped row order); write into it between passes. */
@@ -72,12 +76,12 @@ export class EntityFitPool {
   }
 
   /** Fits every entity; returns the status counts and leaves results in `coefficients` / `variances`. */
-  async fitAll(): Promise<{ counts: EntityStatusCounts; coefficients: Float64Array; variances: Float64Array }> {
+  async fitAll(): Promise<{ counts: EntityStatusCounts; coefficients: Float64Array; variances: Float64Array; covariances: Float64Array | null }> {
     if (this.closed) throw new LaserError('CLOSED', 'EntityFitPool.fitAll() after close()');
     const all = Int32Array.from({ length: this.problems.groupPtr.length - 1 }, (_, e) => e);
     if (this.workers.length === 0) {
-      const counts = fitEntityList(this.problems, all, this.settings, this.coefficients, this.variances);
-      return { counts, coefficients: this.coefficients, variances: this.variances };
+      const counts = fitEntityList(this.problems, all, this.settings, this.coefficients, this.variances, this.covariances);
+      return { counts, coefficients: this.coefficients, variances: this.variances, covariances: this.covariances };
     }
     const lists = balanceEntities(this.problems.groupPtr, this.workers.length);
     const replies = await Promise.all(
@@ -99,7 +103,7 @@ export class EntityFitPool {
       if (!r.ok) throw new LaserError('INTERNAL', `an entity-fit worker failed: ${r.error}`);
       for (let k = 0; k < 3; k++) counts[k as 0 | 1 | 2] += r.counts[k as 0 | 1 | 2];
     }
-    return { counts, coefficients: this.coefficients, variances: this.variances };
+    return { counts, coefficients: this.coefficients, variances: this.variances, covariances: this.covariances };
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ export interface EntityWorkerData {
   readonly problems: EntityProblems;
   readonly coefficients: Float64Array;
   readonly variances: Float64Array;
+  readonly covariances: Float64Array | null;
   readonly settings: EntitySolverSettings;
 }
 
@@ -23,7 +24,7 @@ port.on('message', (request: EntityWorkerRequest) => {
     return;
   }
   try {
-    const counts = fitEntityList(data.problems, request.entities, data.settings, data.coefficients, data.variances);
+    const counts = fitEntityList(data.problems, request.entities, data.settings, data.coefficients, data.variances, data.covariances);
     port.postMessage({ ok: true, counts } satisfies EntityWorkerReply);
   } catch (e) {
     port.postMessage({ ok: false, error: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) } satisfies EntityWorkerReply);

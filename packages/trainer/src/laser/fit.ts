@@ -13,6 +13,7 @@ import { buildFixedDesign, planFixedEffect, INTERCEPT_COLUMN, type FixedEffectSp
 import { availableParallelism } from 'node:os';
 import { buildRandomEffectDesign, planRandomEffect, type PlannedRandomEffect, type RandomEffectDesign, type RandomEffectSpec } from './random-effect-design.js';
 import { EntityFitPool } from './entity-pool.js';
+import type { EntitySolverSettings } from './entity-fit.js';
 import { toGlmixModel, type FittedLowRankCross, type FittedRandomEffect } from './to-model.js';
 
 /**
@@ -46,6 +47,11 @@ export interface LaserFitOptions {
   readonly lbfgs?: LbfgsOptions;
   /** Seed of the random initial factors of low-rank crosses. @default 1 */
   readonly seed?: number;
+  /**
+   * Also return each entity's full posterior covariance H⁻¹ (in `covariances`) for random-effect
+   * blocks at most this wide; the artifact keeps the diagonal variances 1/diag(H). @default 0 (never)
+   */
+  readonly fullCovarianceMaxWidth?: number;
   /** Solver settings for each per-entity fit. @default { gradientTolerance: 1e-5, maxIterations: 100 } */
   readonly entityTron?: TronOptions;
   /** The feature space the indices came from, recorded in the model. */
@@ -95,6 +101,8 @@ export interface LaserFitResult {
   readonly crossResults: readonly SolverResult<LineSearchIterationRecord>[];
   readonly entitySummaries: readonly EntityFitSummary[];
   readonly seconds: { readonly design: number; readonly cold: number; readonly entities: number };
+  /** Per random-effect block id, each entity's width × width posterior covariance, row-major, when asked for. */
+  readonly covariances: ReadonlyMap<string, Float64Array>;
   /** The cold-start solution, for `reuseColdStart`. */
   readonly coldState: ColdState;
 }
@@ -173,7 +181,9 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
   let coldSeconds = 0;
   let entitySeconds = 0;
   const coldSolver = new TronSolver({ gradientTolerance: 1e-4, ...options.tron });
-  const entitySettings = { gradientTolerance: options.entityTron?.gradientTolerance ?? 1e-5, maxIterations: options.entityTron?.maxIterations ?? 100 };
+  const entitySettings = { gradientTolerance: options.entityTron?.gradientTolerance ?? 1e-5, maxIterations: options.entityTron?.maxIterations ?? 100, fullCovariance: false };
+  const fullCovarianceMaxWidth = options.fullCovarianceMaxWidth ?? 0;
+  const covariances = new Map<string, Float64Array>();
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 0) throw invalidArgument('threads', threads, 'must be a non-negative integer');
 
@@ -230,7 +240,7 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
       const te = performance.now();
       for (let b = 0; b < designs.length; b++) {
         const design = designs[b] as RandomEffectDesign;
-        const pool = (pools[b] ??= await createPool(set, design, variances, fitted[b] as FittedRandomEffect, entitySettings, threads));
+        const pool = (pools[b] ??= await createPool(set, design, variances, fitted[b] as FittedRandomEffect, { ...entitySettings, fullCovariance: design.width <= fullCovarianceMaxWidth }, threads));
         const groupedOffsets = pool.offsets;
         for (let g = 0; g < design.rowOf.length; g++) {
           const i = design.rowOf[g] as number;
@@ -238,7 +248,8 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
           for (let other = 0; other < blockScores.length; other++) if (other !== b) o += (blockScores[other] as Float64Array)[i] as number;
           groupedOffsets[g] = o;
         }
-        const { counts, coefficients, variances: vars } = await pool.fitAll();
+        const { counts, coefficients, variances: vars, covariances: cov } = await pool.fitAll();
+      if (cov !== null) covariances.set(design.spec.id, Float64Array.from(cov));
         const out = fitted[b] as FittedRandomEffect;
         out.coefficients.set(coefficients);
         out.variances.set(vars);
@@ -284,6 +295,7 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
     crossResults,
     entitySummaries: summaries,
     seconds: { design: (tDesign - t0) / 1000, cold: coldSeconds, entities: entitySeconds },
+    covariances,
     coldState: { x, w: w as Float64Array, theta, jointOffsets, fixedVariances, fixedScore },
   };
 }
@@ -300,7 +312,7 @@ function laplaceVariances(objective: TwiceDifferentiableGlmObjective, w: Float64
 }
 
 /** A block's per-entity problems in grouped row order, and the pool that fits them. */
-async function createPool(set: TrainingSet, design: RandomEffectDesign, variances: PriorVariances, out: FittedRandomEffect, settings: { gradientTolerance: number; maxIterations: number }, threads: number): Promise<EntityFitPool> {
+async function createPool(set: TrainingSet, design: RandomEffectDesign, variances: PriorVariances, out: FittedRandomEffect, settings: EntitySolverSettings, threads: number): Promise<EntityFitPool> {
   const precision = new Float64Array(design.width).fill(1 / variances.coefficients);
   if (design.bias) precision[0] = 1 / variances.bias;
   const { rowOf } = design;

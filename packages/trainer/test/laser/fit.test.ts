@@ -129,6 +129,43 @@ describe('LASER fitting', () => {
     expect(Array.from(threaded.model.main[0]!.weights)).toEqual(Array.from(inline.model.main[0]!.weights));
   });
 
+  it('full per-entity covariance equals the inverse of the 2×2 Hessian computed by hand', async () => {
+    const b = new TrainingSetBuilder({ dimensions: { user: 1, ad: 1, context: 2 } });
+    const rows = [[1, 0], [0, 1], [1, 1], [0, 0], [1, 0], [0, 0], [1, 1], [0, 1], [0, 0], [1, 1]] as const;
+    rows.forEach(([y, z], i) => b.add({ label: y, features: z === 1 ? { context: { indices: [1] } } : {}, entities: { campaign: i < 6 ? 'a' : 'b' } }));
+    const set = b.build();
+    for (const threads of [0, 2]) {
+      const fit = await fitLaser(set, {
+        fixed: { main: [] },
+        randomEffects: [{ id: 'perCampaign', entityType: 'campaign', features: [{ namespace: 'context', select: [1] }] }],
+        priorVariances: { bias: 0.5, coefficients: 0.25 },
+        fullCovarianceMaxWidth: 2,
+        entityTron: { gradientTolerance: 1e-12 },
+        threads,
+      });
+      const block = fit.model.randomEffects[0]!;
+      const cov = fit.covariances.get('perCampaign')!;
+      block.entityIds.forEach((id, e) => {
+        const [bias, slope] = [block.coefficients[2 * e]!, block.coefficients[2 * e + 1]!];
+        let h00 = 1 / 0.5;
+        let h01 = 0;
+        let h11 = 1 / 0.25;
+        rows.forEach(([, z], i) => {
+          if ((i < 6 ? 'a' : 'b') !== id) return;
+          const p = sigmoid(fit.model.intercept + bias + slope * z);
+          const d = p * (1 - p);
+          h00 += d;
+          h01 += d * z;
+          h11 += d * z * z;
+        });
+        const det = h00 * h11 - h01 * h01;
+        const expected = [h11 / det, -h01 / det, -h01 / det, h00 / det];
+        expected.forEach((v, k) => expect(cov[4 * e + k]).toBeCloseTo(v, 8));
+        expect(block.variances![2 * e]).toBeCloseTo(1 / h00, 8);
+      });
+    }
+  });
+
   it('rejects labels other than 0/1 and an unknown entity column', async () => {
     const b = new TrainingSetBuilder({ dimensions: { user: 2, ad: 1, context: 1 } });
     b.add({ label: 2, features: {} });
