@@ -35,6 +35,10 @@ export interface TrainConfig {
   readonly tuning?: { readonly cold?: readonly number[]; readonly bias?: readonly number[]; readonly coefficients?: readonly number[] };
   /** Block coordinate descent passes. @default 1 */
   readonly passes?: number;
+  /** L-BFGS settings for the joint fit of low-rank crosses (e.g. { "maxIterations": 150 }). */
+  readonly lbfgs?: { readonly maxIterations?: number; readonly gradientTolerance?: number };
+  /** Worker threads for the per-entity fits. @default the machine's available parallelism */
+  readonly threads?: number;
   /**
    * Keep each negative with this probability (positives are all kept) and correct the intercept by
    * ln(rate) afterwards (King & Zeng 2001, prior correction), so predictions stay calibrated. @default 1
@@ -49,7 +53,7 @@ export interface TrainConfig {
 }
 
 const KNOWN_KEYS: readonly string[] = [
-  'modelId', 'modelVersion', 'format', 'featureSpace', 'validationFraction', 'fixed', 'randomEffects', 'priorVariances', 'tuning', 'passes', 'negativeSampleRate', 'termMeanSample', 'seed', 'skipInvalid',
+  'modelId', 'modelVersion', 'format', 'featureSpace', 'validationFraction', 'fixed', 'randomEffects', 'priorVariances', 'tuning', 'passes', 'lbfgs', 'threads', 'negativeSampleRate', 'termMeanSample', 'seed', 'skipInvalid',
 ];
 
 export function loadTrainConfig(path: string): TrainConfig {
@@ -171,6 +175,8 @@ export async function trainLaserModel(
   const base = {
     ...(config.fixed === undefined ? {} : { fixed: config.fixed }),
     ...(config.passes === undefined ? {} : { passes: config.passes }),
+    ...(config.threads === undefined ? {} : { threads: config.threads }),
+    ...(config.lbfgs === undefined ? {} : { lbfgs: { ...(config.lbfgs.maxIterations === undefined ? {} : { maxIterations: config.lbfgs.maxIterations }), ...(config.lbfgs.gradientTolerance === undefined ? {} : { gradientTolerance: config.lbfgs.gradientTolerance }) } }),
     ...(config.featureSpace === undefined ? {} : { featureSpace: config.featureSpace }),
     modelId: config.modelId ?? 'laserkit-model',
     modelVersion: config.modelVersion ?? 1,
