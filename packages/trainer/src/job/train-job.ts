@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LaserError, SeededRng, checkKnownKeys, invalidArgument, type BinaryMetrics, type FeatureSpaceJson } from '@laserkit/core';
-import { saveModel, type GlmixModel } from '@laserkit/model';
+import { loadModel, saveModel, type GlmixModel } from '@laserkit/model';
 import { readTrainingSet, type InputFormat, type SkippedRows } from '../data/readers.js';
 import { selectRows, type TrainingSet } from '../data/training-set.js';
 import type { FixedEffectSpec } from '../laser/fixed-design.js';
@@ -33,6 +33,8 @@ export interface TrainConfig {
    * the per-entity variances over every (bias, coefficients) pair. Omitted: no tuning.
    */
   readonly tuning?: { readonly cold?: readonly number[]; readonly bias?: readonly number[]; readonly coefficients?: readonly number[] };
+  /** Path of a previous model artifact: its coefficients and variances become the priors (incremental training). */
+  readonly previousModel?: string;
   /** Block coordinate descent passes. @default 1 */
   readonly passes?: number;
   /** L-BFGS settings for the joint fit of low-rank crosses (e.g. { "maxIterations": 150 }). */
@@ -53,7 +55,7 @@ export interface TrainConfig {
 }
 
 const KNOWN_KEYS: readonly string[] = [
-  'modelId', 'modelVersion', 'format', 'featureSpace', 'validationFraction', 'fixed', 'randomEffects', 'priorVariances', 'tuning', 'passes', 'lbfgs', 'threads', 'negativeSampleRate', 'termMeanSample', 'seed', 'skipInvalid',
+  'modelId', 'modelVersion', 'format', 'featureSpace', 'validationFraction', 'fixed', 'randomEffects', 'priorVariances', 'tuning', 'passes', 'lbfgs', 'threads', 'previousModel', 'negativeSampleRate', 'termMeanSample', 'seed', 'skipInvalid',
 ];
 
 export function loadTrainConfig(path: string): TrainConfig {
@@ -176,6 +178,7 @@ export async function trainLaserModel(
     ...(config.fixed === undefined ? {} : { fixed: config.fixed }),
     ...(config.passes === undefined ? {} : { passes: config.passes }),
     ...(config.threads === undefined ? {} : { threads: config.threads }),
+    ...(config.previousModel === undefined ? {} : { previousModel: loadModel(config.previousModel) }),
     ...(config.lbfgs === undefined ? {} : { lbfgs: { ...(config.lbfgs.maxIterations === undefined ? {} : { maxIterations: config.lbfgs.maxIterations }), ...(config.lbfgs.gradientTolerance === undefined ? {} : { gradientTolerance: config.lbfgs.gradientTolerance }) } }),
     ...(config.featureSpace === undefined ? {} : { featureSpace: config.featureSpace }),
     modelId: config.modelId ?? 'laserkit-model',

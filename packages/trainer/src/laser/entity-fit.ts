@@ -18,8 +18,22 @@ export interface EntityProblems {
   readonly labels: Float64Array;
   readonly weights: Float64Array | null;
   readonly offsets: Float64Array;
-  /** Prior precision per local coefficient (bias first). */
+  /** Prior precision per local coefficient (bias first), shared by every entity... */
   readonly precision: Float64Array;
+  /**
+   * ...unless a previous model gives an entity its own prior (incremental training): entities ×
+   * width means and precisions; an entity whose row holds NaN precision keeps the shared prior.
+   */
+  readonly entityPriorMean: Float64Array | null;
+  readonly entityPriorPrecision: Float64Array | null;
+}
+
+/** The prior of entity e: its own from a previous model when there is one, else the shared one. */
+function priorOf(p: EntityProblems, e: number): { mean: Float64Array | null; precision: Float64Array } {
+  if (p.entityPriorPrecision === null || p.entityPriorMean === null) return { mean: null, precision: p.precision };
+  const base = e * p.width;
+  if (Number.isNaN(p.entityPriorPrecision[base] as number)) return { mean: null, precision: p.precision };
+  return { mean: p.entityPriorMean.slice(base, base + p.width), precision: p.entityPriorPrecision.slice(base, base + p.width) };
 }
 
 export interface EntitySolverSettings {
@@ -39,7 +53,7 @@ export type EntityStatusCounts = [number, number, number];
 /**
  * Fits the listed entities in place: each entity's coefficients (warm-started from what
  * `coefficients` holds) and Laplace variances 1/diag(H) at the mode. An entity with no rows keeps
- * its prior (coefficient 0, variance 1/precision).
+ * its prior (its prior mean, variance 1/precision).
  */
 export function fitEntityList(
   p: EntityProblems,
@@ -59,13 +73,15 @@ export function fitEntityList(
     const start = p.groupPtr[e] as number;
     const end = p.groupPtr[e + 1] as number;
     const base = e * width;
+    const prior = priorOf(p, e);
     if (end === start) {
-      coefficients.fill(0, base, base + width);
-      for (let k = 0; k < width; k++) variances[base + k] = 1 / (p.precision[k] as number);
+      if (prior.mean === null) coefficients.fill(0, base, base + width);
+      else coefficients.set(prior.mean, base);
+      for (let k = 0; k < width; k++) variances[base + k] = 1 / (prior.precision[k] as number);
       if (settings.fullCovariance && covariances !== null) {
         const c = e * width * width;
         covariances.fill(0, c, c + width * width);
-        for (let k = 0; k < width; k++) covariances[c + k * width + k] = 1 / (p.precision[k] as number);
+        for (let k = 0; k < width; k++) covariances[c + k * width + k] = 1 / (prior.precision[k] as number);
       }
       counts[0]++;
       continue;
@@ -83,7 +99,7 @@ export function fitEntityList(
         offsets: p.offsets.slice(start, end),
       }),
       logisticLoss,
-      { priorPrecision: p.precision },
+      { priorPrecision: prior.precision, priorMean: prior.mean },
     );
     const result = solver.minimize(objective, coefficients.slice(base, base + width));
     counts[result.status === 'converged' ? 0 : result.status === 'max-iterations' ? 1 : 2]++;

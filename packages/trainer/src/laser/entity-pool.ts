@@ -46,6 +46,8 @@ export class EntityFitPool {
       weights: problems.weights === null ? null : shared(problems.weights),
       offsets: shared(problems.offsets),
       precision: shared(problems.precision),
+      entityPriorMean: problems.entityPriorMean === null ? null : shared(problems.entityPriorMean),
+      entityPriorPrecision: problems.entityPriorPrecision === null ? null : shared(problems.entityPriorPrecision),
     };
     const sharedCoefficients = shared(coefficients);
     const sharedVariances = shared(variances);

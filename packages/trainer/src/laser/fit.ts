@@ -59,6 +59,12 @@ export interface LaserFitOptions {
   readonly modelId?: string;
   readonly modelVersion?: number;
   /**
+   * Incremental training (LASER §3.3; Photon ML's warm start): the previous model's coefficients
+   * become the prior means and its posterior variances the prior variances, term by term and entity
+   * by entity; what the previous model lacks keeps the default prior. Its dimensions must match.
+   */
+  readonly previousModel?: GlmixModel;
+  /**
    * A previous fit on the same training set whose cold-start part is reused as it is (single
    * pass only): tuning the warm-start variances does not refit the cold start each time.
    */
@@ -151,9 +157,16 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
   const tDesign = performance.now();
 
   const fixedScore = reuse === undefined ? new Float64Array(set.rows) : reuse.coldState.fixedScore.slice();
+  const previous = options.previousModel;
+  if (previous !== undefined) {
+    for (const ns of ['user', 'ad', 'context'] as const) {
+      if (previous.dimensions[ns] !== set.dimensions[ns]) throw invalidArgument(`previousModel.dimensions.${ns}`, previous.dimensions[ns], `must equal the data's (${set.dimensions[ns]})`);
+    }
+  }
   const blockScores = designs.map(() => new Float64Array(set.rows));
   const offsets = new Float64Array(set.rows);
   const coldPrecision = 1 / variances.cold;
+  const coldPrior = previous === undefined ? null : coldPriorFrom(previous, layout, coldPrecision);
   let w: Float64Array | undefined = reuse?.coldState.w;
   let fixedVariances: Float64Array = reuse?.coldState.fixedVariances ?? new Float64Array(x.cols);
   const coldResults: SolverResult<TronIterationRecord>[] = reuse === undefined ? [] : [...reuse.coldResults];
@@ -192,9 +205,11 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
     offsets.fill(0);
     for (const s of blockScores) for (let i = 0; i < set.rows; i++) offsets[i]! += s[i]!;
     const objective = glmObjective(createDataset({ x, labels: set.labels, weights: set.weights, offsets }), logisticLoss, {
-      priorPrecision: coldPrecision,
+      priorPrecision: coldPrior?.precision ?? coldPrecision,
+      priorMean: coldPrior?.mean ?? null,
       interceptColumn: INTERCEPT_COLUMN,
     });
+    if (w === undefined && coldPrior !== null) w = coldPrior.mean.slice();
     const solver = pass === 1 && options.tron?.onIteration === undefined ? new TronSolver({ gradientTolerance: 1e-4, ...options.tron, onIteration: (record) => progress({ stage: 'cold', pass, record }) }) : coldSolver;
     const result = solver.minimize(objective, w);
     coldResults.push(result);
@@ -204,7 +219,7 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
       // Joint L-BFGS over [w, U, V]: the linear part starts at TRON's solution, the factors at the
       // previous pass's or small random values (zero factors are a saddle point).
       const joint = new LowRankCrossObjective(
-        { x, labels: set.labels, weights: set.weights, offsets, crosses: lowRankBlocks, linearPrecision: objective.priorPrecision, factorPrecision: coldPrecision, interceptColumn: INTERCEPT_COLUMN },
+        { x, labels: set.labels, weights: set.weights, offsets, crosses: lowRankBlocks, linearPrecision: objective.priorPrecision, linearPriorMean: coldPrior?.mean ?? null, factorPrecision: coldPrecision, interceptColumn: INTERCEPT_COLUMN },
         logisticLoss,
       );
       jointOffsets = joint.crossOffsets;
@@ -223,7 +238,10 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
       // Laplace variances of the linear part, holding the crosses at their fitted values.
       const crossOnly = new Float64Array(set.rows);
       for (let i = 0; i < set.rows; i++) crossOnly[i] = (fixedScore[i] as number) - x.rowDot(i, w) + (offsets[i] as number);
-      fixedVariances = laplaceVariances(glmObjective(createDataset({ x, labels: set.labels, weights: set.weights, offsets: crossOnly }), logisticLoss, { priorPrecision: coldPrecision, interceptColumn: INTERCEPT_COLUMN }), w);
+      fixedVariances = laplaceVariances(
+        glmObjective(createDataset({ x, labels: set.labels, weights: set.weights, offsets: crossOnly }), logisticLoss, { priorPrecision: coldPrior?.precision ?? coldPrecision, interceptColumn: INTERCEPT_COLUMN }),
+        w,
+      );
     } else {
       fixedVariances = laplaceVariances(objective, w);
       for (let i = 0; i < set.rows; i++) fixedScore[i] = x.rowDot(i, w);
@@ -240,7 +258,7 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
       const te = performance.now();
       for (let b = 0; b < designs.length; b++) {
         const design = designs[b] as RandomEffectDesign;
-        const pool = (pools[b] ??= await createPool(set, design, variances, fitted[b] as FittedRandomEffect, { ...entitySettings, fullCovariance: design.width <= fullCovarianceMaxWidth }, threads));
+        const pool = (pools[b] ??= await createPool(set, design, variances, fitted[b] as FittedRandomEffect, { ...entitySettings, fullCovariance: design.width <= fullCovarianceMaxWidth }, threads, previous));
         const groupedOffsets = pool.offsets;
         for (let g = 0; g < design.rowOf.length; g++) {
           const i = design.rowOf[g] as number;
@@ -263,6 +281,9 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
     await Promise.all(pools.map((p) => p?.close()));
   }
 
+  // Incremental training keeps the entities of the previous model that the new rows never saw,
+  // with their posteriors unchanged (nothing new was learned about them).
+  const carried = previous === undefined ? fitted : fitted.map((f) => carryOverEntities(f, previous));
   const model = toGlmixModel({
     modelId: options.modelId ?? 'laserkit-model',
     modelVersion: options.modelVersion ?? 1,
@@ -271,7 +292,7 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
     layout,
     fixedWeights: w as Float64Array,
     fixedVariances,
-    randomEffects: fitted,
+    randomEffects: carried,
     lowRankCrosses: lowRank.map((c, k): FittedLowRankCross => {
       const [l, r] = CROSS_NAMESPACES[c.id];
       const at = jointOffsets[k] as { u: number; v: number };
@@ -312,10 +333,20 @@ function laplaceVariances(objective: TwiceDifferentiableGlmObjective, w: Float64
 }
 
 /** A block's per-entity problems in grouped row order, and the pool that fits them. */
-async function createPool(set: TrainingSet, design: RandomEffectDesign, variances: PriorVariances, out: FittedRandomEffect, settings: EntitySolverSettings, threads: number): Promise<EntityFitPool> {
+async function createPool(
+  set: TrainingSet,
+  design: RandomEffectDesign,
+  variances: PriorVariances,
+  out: FittedRandomEffect,
+  settings: EntitySolverSettings,
+  threads: number,
+  previous: GlmixModel | undefined,
+): Promise<EntityFitPool> {
   const precision = new Float64Array(design.width).fill(1 / variances.coefficients);
   if (design.bias) precision[0] = 1 / variances.bias;
   const { rowOf } = design;
+  const entityPrior = previous === undefined ? null : entityPriorFrom(previous, design);
+  if (entityPrior !== null) out.coefficients.set(entityPrior.mean.map((m) => (Number.isNaN(m) ? 0 : m)));
   return EntityFitPool.create(
     {
       width: design.width,
@@ -327,6 +358,8 @@ async function createPool(set: TrainingSet, design: RandomEffectDesign, variance
       weights: set.weights === null ? null : Float64Array.from(rowOf, (i) => (set.weights as Float64Array)[i] as number),
       offsets: new Float64Array(rowOf.length),
       precision,
+      entityPriorMean: entityPrior?.mean ?? null,
+      entityPriorPrecision: entityPrior?.precision ?? null,
     },
     out.coefficients,
     out.variances,
@@ -344,4 +377,79 @@ function scoreBlock(design: RandomEffectDesign, coefficients: Float64Array, out:
     const coef = coefficients.subarray(e * width, (e + 1) * width);
     for (let g = design.groupPtr[e] as number; g < (design.groupPtr[e + 1] as number); g++) out[design.rowOf[g] as number] = x.rowDot(g, coef);
   }
+}
+
+/** Prior means and precisions of the cold-start columns from a previous model (defaults where it has none). */
+function coldPriorFrom(previous: GlmixModel, layout: FixedLayout, defaultPrecision: number): { mean: Float64Array; precision: Float64Array } {
+  const mean = new Float64Array(layout.cols);
+  const precision = new Float64Array(layout.cols).fill(defaultPrecision);
+  precision[INTERCEPT_COLUMN] = 0;
+  mean[INTERCEPT_COLUMN] = previous.intercept;
+  const take = (column: number, weight: number, variance: number | undefined): void => {
+    mean[column] = weight;
+    if (variance !== undefined && variance > 0 && Number.isFinite(variance) && variance < Number.MAX_VALUE) precision[column] = 1 / variance;
+  };
+  for (const m of layout.main) {
+    const prev = previous.main.find((e) => e.namespace === m.namespace);
+    if (prev === undefined) continue;
+    for (let j = 0; j < prev.weights.length; j++) take(m.offset + j, prev.weights[j] as number, prev.variances?.[j]);
+  }
+  for (const c of layout.crosses) {
+    const prev = previous.crosses.find((p) => p.id === c.id);
+    if (prev === undefined || prev.kind !== 'full') continue;
+    for (let q = 0; q < prev.weights.length; q++) {
+      const pair = c.table.get(prev.leftIndex[q] as number, prev.rightIndex[q] as number);
+      if (pair >= 0) take(c.offset + pair, prev.weights[q] as number, prev.variances?.[q]);
+    }
+  }
+  return { mean, precision };
+}
+
+/** Per-entity priors from the previous model's block of the same id (NaN rows: no previous entity). */
+function entityPriorFrom(previous: GlmixModel, design: RandomEffectDesign): { mean: Float64Array; precision: Float64Array } | null {
+  const prev = previous.randomEffects.find((b) => b.id === design.spec.id);
+  if (prev === undefined) return null;
+  const sameLayout =
+    prev.bias === design.bias &&
+    prev.features.length === design.features.length &&
+    prev.features.every((f, k) => f.namespace === design.features[k]?.namespace && f.indices.length === design.features[k].indices.length && f.indices.every((ix, p) => ix === design.features[k]?.indices[p]));
+  if (!sameLayout) {
+    throw invalidArgument(`previousModel.randomEffects.${prev.id}`, prev.id, 'must select the same bias and feature columns as this fit', 'train incrementally with the same randomEffects config, or start afresh');
+  }
+  const width = design.width;
+  const index = new Map(prev.entityIds.map((id, e) => [id, e]));
+  const mean = new Float64Array(design.entityIds.length * width).fill(Number.NaN);
+  const precision = new Float64Array(design.entityIds.length * width).fill(Number.NaN);
+  design.entityIds.forEach((id, e) => {
+    const p = index.get(id);
+    if (p === undefined) return;
+    for (let k = 0; k < width; k++) {
+      mean[e * width + k] = prev.coefficients[p * width + k] as number;
+      const v = prev.variances?.[p * width + k];
+      precision[e * width + k] = v !== undefined && v > 0 && v < Number.MAX_VALUE ? 1 / v : Number.NaN;
+    }
+    // An entity takes its previous prior whole or not at all.
+    if (Array.from({ length: width }, (_, k) => precision[e * width + k]).some((x) => Number.isNaN(x as number))) precision.fill(Number.NaN, e * width, (e + 1) * width);
+  });
+  return { mean, precision };
+}
+
+function carryOverEntities(f: FittedRandomEffect, previous: GlmixModel): FittedRandomEffect {
+  const prev = previous.randomEffects.find((b) => b.id === f.plan.spec.id);
+  if (prev === undefined) return f;
+  const seen = new Set(f.entityIds);
+  const extra = prev.entityIds.map((id, e) => ({ id, e })).filter(({ id }) => !seen.has(id));
+  if (extra.length === 0) return f;
+  const width = f.plan.width;
+  const coefficients = new Float64Array((f.entityIds.length + extra.length) * width);
+  const variances = new Float64Array(coefficients.length);
+  coefficients.set(f.coefficients);
+  variances.set(f.variances);
+  extra.forEach(({ e }, k) => {
+    const at = (f.entityIds.length + k) * width;
+    coefficients.set(prev.coefficients.subarray(e * width, (e + 1) * width), at);
+    if (prev.variances !== null) variances.set(prev.variances.subarray(e * width, (e + 1) * width), at);
+    else variances.fill(Number.MAX_VALUE, at, at + width);
+  });
+  return { ...f, entityIds: [...f.entityIds, ...extra.map((x) => x.id)], coefficients, variances };
 }
