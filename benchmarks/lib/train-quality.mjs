@@ -6,20 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { auc, logLoss } from '@laserkit/core';
 import { readTrafficFile, writeTraffic } from '@laserkit/datasets';
-import { entityCtrBaseline, predictSet, readTrainingSet, selectRows, trainLaserModel } from '@laserkit/trainer';
+import { LASER_PER_CAMPAIGN_EFFECT, entityCtrBaseline, predictSet, readTrainingSet, selectRows, trainLaserModel } from '@laserkit/trainer';
 
 /** The generated data: 1M impressions over feature spaces small enough for 800k rows to teach. */
 export const QUALITY_TRAFFIC = { rows: 1_000_000, seed: 5, users: 50_000, campaigns: 300, userDimension: 2_000, adDimension: 500 };
 
-const PER_CAMPAIGN = {
-  id: 'perCampaign',
-  entityType: 'campaign',
-  bias: true,
-  features: [
-    { namespace: 'user', select: { top: 32 } },
-    { namespace: 'context', select: 'all' },
-  ],
-};
+const PER_CAMPAIGN = LASER_PER_CAMPAIGN_EFFECT;
 
 export async function runQuality(log = console.log) {
   const dir = mkdtempSync(join(tmpdir(), 'laserkit-bench-quality-'));

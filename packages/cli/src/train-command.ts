@@ -3,23 +3,13 @@ import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { BinaryMetrics } from '@laserkit/core';
 import { loadModel, modelToJSON } from '@laserkit/model';
-import { INPUT_FORMATS, evaluatePredictions, loadTrainConfig, predictSet, readTrainingSet, runTrainJob, type EvaluationReport, type InputFormat, type TrainConfig, type TrainJobResult, type TrainLog } from '@laserkit/trainer';
+import { INPUT_FORMATS, LASER_PER_CAMPAIGN_EFFECT, evaluatePredictions, loadTrainConfig, predictSet, readTrainingSet, runTrainJob, type EvaluationReport, type InputFormat, type TrainConfig, type TrainJobResult, type TrainLog } from '@laserkit/trainer';
 import { table } from './format.js';
 
 /** The default model when no config is given: LASER's cold-start main effects plus per-campaign warm-start effects. */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   fixed: { main: ['user', 'ad', 'context'] },
-  randomEffects: [
-    {
-      id: 'perCampaign',
-      entityType: 'campaign',
-      bias: true,
-      features: [
-        { namespace: 'user', select: { top: 32 } },
-        { namespace: 'context', select: 'all' },
-      ],
-    },
-  ],
+  randomEffects: [LASER_PER_CAMPAIGN_EFFECT],
   priorVariances: { cold: 0.03, bias: 0.3, coefficients: 0.03 },
   validationFraction: 0.2,
 };

@@ -7,6 +7,7 @@ export {
   TRAFFIC_FORMAT_VERSION,
   readTrafficFile,
   parseHeader,
+  parseTrafficRow,
   formatHeader,
   formatRow,
   formatSvmlightRow,

@@ -99,7 +99,7 @@ export async function* readTrafficFile(path: string, options: ReadTrafficOptions
       continue;
     }
     if (line.length === 0) continue;
-    yield parseRow(path, lineNo, line, header, index++);
+    yield parseTrafficRow(path, lineNo, line, header, index++);
   }
   if (header === undefined) throw badRow(path, 1, 'header', '', `must start with "${TRAFFIC_FORMAT_MAGIC} ${TRAFFIC_FORMAT_VERSION} {...}"`);
 }
@@ -125,7 +125,8 @@ export function parseHeader(file: string, line: string): TrafficFileHeader {
   return h;
 }
 
-function parseRow(file: string, line: number, text: string, header: TrafficFileHeader, index: number): TrafficRow {
+/** Parses one impression line; a malformed line throws INVALID_DATA naming file, line and field. */
+export function parseTrafficRow(file: string, line: number, text: string, header: TrafficFileHeader, index: number): TrafficRow {
   const f = text.split('\t');
   if (f.length !== 7) throw badRow(file, line, 'line', text, `must have 7 tab-separated fields, found ${f.length}`);
   const [labelText, campaignText, userText, pText, uText, aText, cText] = f as [string, string, string, string, string, string, string];

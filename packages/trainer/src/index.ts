@@ -33,7 +33,7 @@ export { LowRankCrossObjective } from './objective/low-rank-cross-objective.js';
 export type { LowRankCrossBlock, LowRankCrossObjectiveInit } from './objective/low-rank-cross-objective.js';
 export { planFixedEffect, buildFixedDesign, INTERCEPT_COLUMN } from './laser/fixed-design.js';
 export type { CrossSpec, LowRankCrossSpec, FixedEffectSpec, FixedLayout, SelectedCross } from './laser/fixed-design.js';
-export { planRandomEffect, buildRandomEffectDesign } from './laser/random-effect-design.js';
+export { planRandomEffect, buildRandomEffectDesign, LASER_PER_CAMPAIGN_EFFECT } from './laser/random-effect-design.js';
 export type { RandomEffectSpec, FeatureSelection, PlannedRandomEffect, RandomEffectDesign } from './laser/random-effect-design.js';
 export { fitLaser, DEFAULT_PRIOR_VARIANCES } from './laser/fit.js';
 export type { LaserFitOptions, LaserFitResult, PriorVariances, FitProgress, EntityFitSummary } from './laser/fit.js';

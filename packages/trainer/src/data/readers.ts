@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { LaserError, checkOneOf, featureSpaceFromJSON, isFeatureNamespace, type FeatureSpaceJson, type FeatureNamespace, type FeatureSpace } from '@laserkit/core';
-import { parseHeader } from '@laserkit/datasets';
+import { parseHeader, parseTrafficRow, type TrafficFileHeader } from '@laserkit/datasets';
 import { TrainingSetBuilder, type RawExample, type TrainingSet } from './training-set.js';
 
 export const INPUT_FORMATS = ['traffic', 'svmlight', 'jsonl'] as const;
@@ -64,18 +64,19 @@ export async function readTrainingSet(path: string, options: ReadTrainingSetOpti
   let skipped = 0;
   const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   let lineNo = 0;
+  let header: TrafficFileHeader | undefined;
   try {
     for await (const line of lines) {
       lineNo++;
       if (builder === undefined) {
         // The traffic format opens with a header that carries the dimensions.
-        const header = parseHeader(path, line);
+        header = parseHeader(path, line);
         builder = new TrainingSetBuilder({ dimensions: { ...header.dimensions, ...options.dimensions } });
         continue;
       }
       if (line.length === 0 || line.startsWith('#')) continue;
       try {
-        const example = format === 'traffic' ? parseTrafficLine(path, lineNo, line) : format === 'svmlight' ? parseSvmlightLine(path, lineNo, line, svmNs) : parseJsonLine(path, lineNo, line, space as FeatureSpace);
+        const example = format === 'traffic' ? trafficExample(path, lineNo, line, header as TrafficFileHeader) : format === 'svmlight' ? parseSvmlightLine(path, lineNo, line, svmNs) : parseJsonLine(path, lineNo, line, space as FeatureSpace);
         try {
           builder.add(example);
         } catch (e) {
@@ -104,35 +105,13 @@ export async function readTrainingSet(path: string, options: ReadTrainingSetOpti
   return { set: builder.build(), skipped: { count: skipped, examples: skippedExamples }, format };
 }
 
-function parseIndexList(file: string, line: number, field: string, text: string): Int32Array {
-  if (text.length === 0) return new Int32Array(0);
-  const parts = text.split(' ');
-  const out = new Int32Array(parts.length);
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i] as string;
-    const v = Number(p);
-    if (p === '' || !Number.isInteger(v) || v < 0) throw badRow(file, line, `${field}[${i}]`, p, 'must be a non-negative integer');
-    out[i] = v;
-  }
-  return out;
-}
-
-/** The traffic format of @laserkit/datasets: label, campaign, user, p_true, then three index lists. */
-function parseTrafficLine(file: string, line: number, text: string): RawExample {
-  const f = text.split('\t');
-  if (f.length !== 7) throw badRow(file, line, 'line', text, `must have 7 tab-separated fields, found ${f.length}`);
-  const label = f[0];
-  if (label !== '0' && label !== '1') throw badRow(file, line, 'label', label, 'must be 0 or 1');
-  if (!/^\d+$/.test(f[1] as string)) throw badRow(file, line, 'campaign', f[1], 'must be a non-negative integer id');
-  if (!/^\d+$/.test(f[2] as string)) throw badRow(file, line, 'user', f[2], 'must be a non-negative integer id');
+/** The traffic format of @laserkit/datasets, as a training example with campaign and user entities. */
+function trafficExample(file: string, line: number, text: string, header: TrafficFileHeader): RawExample {
+  const r = parseTrafficRow(file, line, text, header, line - 2);
   return {
-    label: label === '1' ? 1 : 0,
-    features: {
-      user: { indices: parseIndexList(file, line, 'user_features', f[4] as string) },
-      ad: { indices: parseIndexList(file, line, 'ad_features', f[5] as string) },
-      context: { indices: parseIndexList(file, line, 'context_features', f[6] as string) },
-    },
-    entities: { campaign: f[1] as string, user: f[2] as string },
+    label: r.label,
+    features: { user: { indices: r.userFeatures }, ad: { indices: r.adFeatures }, context: { indices: r.contextFeatures } },
+    entities: { campaign: String(r.campaign), user: String(r.user) },
   };
 }
 

@@ -31,43 +31,31 @@ export interface RawExample {
   readonly entities?: Readonly<Record<string, string>>;
 }
 
-class GrowableInt32 {
-  data = new Int32Array(1024);
+/** An append-only typed array that doubles when full. */
+class Growable<T extends Int32Array | Float64Array> {
   length = 0;
+  constructor(private data: T) {}
   push(v: number): void {
     if (this.length === this.data.length) {
-      const next = new Int32Array(this.data.length * 2);
+      const next = new (this.data.constructor as new (n: number) => T)(this.data.length * 2);
       next.set(this.data);
       this.data = next;
     }
     this.data[this.length++] = v;
   }
-  trimmed(): Int32Array {
-    return this.data.slice(0, this.length);
+  trimmed(): T {
+    return this.data.slice(0, this.length) as T;
   }
 }
 
-class GrowableFloat64 {
-  data = new Float64Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-  trimmed(): Float64Array {
-    return this.data.slice(0, this.length);
-  }
-}
+const growableInt32 = (): Growable<Int32Array> => new Growable(new Int32Array(1024));
+const growableFloat64 = (): Growable<Float64Array> => new Growable(new Float64Array(1024));
 
 /** Accumulates one namespace's rows; values are stored only once a non-1 value appears. */
 class NamespaceColumns {
-  readonly rowPtr = new GrowableInt32();
-  readonly colIdx = new GrowableInt32();
-  values: GrowableFloat64 | null = null;
+  readonly rowPtr = growableInt32();
+  readonly colIdx = growableInt32();
+  values: Growable<Float64Array> | null = null;
   maxIndex = -1;
   constructor() {
     this.rowPtr.push(0);
@@ -81,7 +69,7 @@ class NamespaceColumns {
       const v = values === undefined ? 1 : (values[k] as number);
       if (!Number.isFinite(v)) throw invalidArgument(`${field}.values[${k}]`, v, 'must be a finite number');
       if (v !== 1 && this.values === null) {
-        this.values = new GrowableFloat64();
+        this.values = growableFloat64();
         for (let p = 0; p < this.colIdx.length; p++) this.values.push(1);
       }
     }
@@ -109,10 +97,10 @@ export interface TrainingSetBuilderOptions {
 /** Builds a TrainingSet from examples one at a time, validating each (NaN or Inf never gets in). */
 export class TrainingSetBuilder {
   private readonly columns: Record<FeatureNamespace, NamespaceColumns> = { user: new NamespaceColumns(), ad: new NamespaceColumns(), context: new NamespaceColumns() };
-  private readonly labels = new GrowableFloat64();
-  private readonly weights = new GrowableFloat64();
+  private readonly labels = growableFloat64();
+  private readonly weights = growableFloat64();
   private hasWeights = false;
-  private readonly entityIds = new Map<string, { ids: string[]; index: Map<string, number>; codes: GrowableInt32 }>();
+  private readonly entityIds = new Map<string, { ids: string[]; index: Map<string, number>; codes: Growable<Int32Array> }>();
   private count = 0;
 
   constructor(private readonly options: TrainingSetBuilderOptions = {}) {
@@ -164,7 +152,7 @@ export class TrainingSetBuilder {
     for (const [type, id] of Object.entries(example.entities ?? {})) {
       let col = this.entityIds.get(type);
       if (col === undefined) {
-        col = { ids: [], index: new Map(), codes: new GrowableInt32() };
+        col = { ids: [], index: new Map(), codes: growableInt32() };
         for (let r = 0; r < this.count; r++) col.codes.push(-1);
         this.entityIds.set(type, col);
       }

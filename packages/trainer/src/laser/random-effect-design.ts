@@ -20,6 +20,20 @@ export interface RandomEffectSpec {
   readonly features?: readonly { readonly namespace: FeatureNamespace; readonly select: FeatureSelection }[];
 }
 
+/**
+ * LASER's warm-start block: per campaign, a bias δ_j, η_j on the 32 most frequent user features
+ * and ξ_j on every context feature.
+ */
+export const LASER_PER_CAMPAIGN_EFFECT: RandomEffectSpec = Object.freeze({
+  id: 'perCampaign',
+  entityType: 'campaign',
+  bias: true,
+  features: Object.freeze([
+    Object.freeze({ namespace: 'user' as const, select: Object.freeze({ top: 32 }) }),
+    Object.freeze({ namespace: 'context' as const, select: 'all' as const }),
+  ]),
+});
+
 /** Every entity's rows and local design, in one CSR grouped by entity. */
 export interface RandomEffectDesign {
   readonly spec: RandomEffectSpec;
