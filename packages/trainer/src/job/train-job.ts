@@ -29,10 +29,11 @@ export interface TrainConfig {
   /** LASER's three prior variances. */
   readonly priorVariances?: Partial<PriorVariances>;
   /**
-   * Tune the prior variances on the held-out rows: first the cold-start variance over `cold`, then
-   * the per-entity variances over every (bias, coefficients) pair. Omitted: no tuning.
+   * Tune the prior variances on the held-out rows: first the cold-start variances over every
+   * (cold, factors) pair, then the per-entity variances over every (bias, coefficients) pair.
+   * Omitted: no tuning.
    */
-  readonly tuning?: { readonly cold?: readonly number[]; readonly bias?: readonly number[]; readonly coefficients?: readonly number[] };
+  readonly tuning?: { readonly cold?: readonly number[]; readonly factors?: readonly number[]; readonly bias?: readonly number[]; readonly coefficients?: readonly number[] };
   /** Path of a previous model artifact: its coefficients and variances become the priors (incremental training). */
   readonly previousModel?: string;
   /** Block coordinate descent passes. @default 1 */
@@ -82,7 +83,7 @@ export function validateTrainConfig(config: unknown): TrainConfig {
   if (typeof fraction !== 'number' || !(fraction >= 0 && fraction < 1)) throw invalidArgument('config.validationFraction', fraction, 'must be a number in [0, 1)');
   const rate = c.negativeSampleRate ?? 1;
   if (typeof rate !== 'number' || !(rate > 0 && rate <= 1)) throw invalidArgument('config.negativeSampleRate', rate, 'must be a number in (0, 1]');
-  for (const key of ['cold', 'bias', 'coefficients'] as const) {
+  for (const key of ['cold', 'factors', 'bias', 'coefficients'] as const) {
     const grid = c.tuning?.[key];
     if (grid === undefined) continue;
     if (!Array.isArray(grid) || grid.length === 0) throw invalidArgument(`config.tuning.${key}`, grid, 'must be a non-empty array of variances');
@@ -193,14 +194,17 @@ export async function trainLaserModel(
   if (config.tuning !== undefined && validation !== null) {
     // LASER §3.3: the cold-start variance first, on the cold-start model alone...
     let best = Number.POSITIVE_INFINITY;
-    for (const cold of config.tuning.cold ?? [variances.cold]) {
-      const v = { ...variances, cold };
-      const fit = await fitLaser(train, { ...base, priorVariances: v, onProgress: () => undefined });
-      const loss = validationLogLoss(fit.model);
-      log({ kind: 'tuning', variances: v, validationLogLoss: loss });
-      if (loss < best) {
-        best = loss;
-        variances = v;
+    const start = variances;
+    for (const cold of config.tuning.cold ?? [start.cold]) {
+      for (const factors of config.tuning.factors ?? [start.factors]) {
+        const v = { ...start, cold, factors };
+        const fit = await fitLaser(train, { ...base, priorVariances: v, onProgress: () => undefined });
+        const loss = validationLogLoss(fit.model);
+        log({ kind: 'tuning', variances: v, validationLogLoss: loss });
+        if (loss < best) {
+          best = loss;
+          variances = v;
+        }
       }
     }
     // ...then the warm-start variances with the cold-start part fixed.
@@ -246,6 +250,7 @@ export async function trainLaserModel(
       priorVarianceCold: String(variances.cold),
       priorVarianceBias: String(variances.bias),
       priorVarianceCoefficients: String(variances.coefficients),
+      priorVarianceFactors: String(variances.factors),
       negativeSampleRate: String(rate),
       ...config.metadata,
     },

@@ -104,7 +104,7 @@ describe('LASER fitting', () => {
     const train = selectRows(set, Int32Array.from({ length: 80_000 }, (_, i) => i));
     const test = selectRows(set, Int32Array.from({ length: 20_000 }, (_, i) => 80_000 + i));
     const main = await fitLaser(train, { priorVariances: { cold: 0.1 } });
-    const crossed = await fitLaser(train, { fixed: { lowRankCrosses: [{ id: 'userAd', rank: 2 }] }, priorVariances: { cold: 0.1 }, lbfgs: { maxIterations: 100 } });
+    const crossed = await fitLaser(train, { fixed: { lowRankCrosses: [{ id: 'userAd', rank: 2 }] }, priorVariances: { cold: 0.1, factors: 0.1 }, lbfgs: { maxIterations: 100 } });
     const lossMain = logLoss(predictSet(main.model, test), test.labels);
     const lossCrossed = logLoss(predictSet(crossed.model, test), test.labels);
     const lossTruth = logLoss(pTrue.subarray(80_000), test.labels);
