@@ -8,6 +8,8 @@ export { poissonLoss } from './loss/poisson.js';
 export type { DifferentiableObjective, TwiceDifferentiableObjective } from './objective/objective.js';
 export { GlmObjective, TwiceDifferentiableGlmObjective, glmObjective, DEFAULT_GLM_OBJECTIVE_OPTIONS } from './objective/glm-objective.js';
 export type { GlmObjectiveOptions } from './objective/glm-objective.js';
+export { ParallelGlmObjective, DEFAULT_PARALLEL_GLM_OBJECTIVE_OPTIONS } from './objective/parallel-glm-objective.js';
+export type { ParallelGlmObjectiveOptions } from './objective/parallel-glm-objective.js';
 export { SOLVER_STATUSES, gradientNormAt } from './solver/solver-result.js';
 export type {
   SolverStatus,

@@ -147,6 +147,99 @@ export function hessianDiagonalRange(rows: GlmRowData, curvature: Float64Array, 
   }
 }
 
+/** What `resolveGlmObjective` derives from a dataset, a loss and GlmObjectiveOptions. */
+export interface ResolvedGlmObjective {
+  readonly dimension: number;
+  readonly interceptIndex: number | null;
+  /** Precision per coefficient (0 at the intercept); a fresh array. */
+  readonly priorPrecision: Float64Array;
+  /** Prior mean per coefficient (a fresh copy), or null for 0. */
+  readonly priorMean: Float64Array | null;
+}
+
+/**
+ * Validates a GLM problem once (every label valid for the loss, the intercept column all ones,
+ * precision and mean finite and of the right length) and resolves the prior per coefficient.
+ * Shared by the single-threaded and the data-parallel objectives so that both accept and reject
+ * exactly the same problems.
+ */
+export function resolveGlmObjective(dataset: Dataset, loss: DifferentiableLoss, options: GlmObjectiveOptions = {}): ResolvedGlmObjective {
+  if (options === null || typeof options !== 'object') throw invalidArgument('options', options, 'must be an object');
+  checkKnownKeys('options', options, KNOWN_OPTIONS);
+  if (dataset === null || typeof dataset !== 'object' || !(dataset.x instanceof CsrMatrix)) {
+    throw invalidArgument('dataset', dataset, 'must be a Dataset (see createDataset)');
+  }
+  const { x, labels } = dataset;
+  const n = x.cols;
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i] as number;
+    if (!loss.isValidLabel(y)) throw invalidArgument(`labels[${i}]`, y, loss.labelConstraint);
+  }
+  const interceptColumn = options.interceptColumn ?? null;
+  if (interceptColumn !== null) {
+    if (!Number.isInteger(interceptColumn) || interceptColumn < 0 || interceptColumn >= n) {
+      throw invalidArgument('interceptColumn', interceptColumn, `must be null or an integer in [0, ${n - 1}]`);
+    }
+    checkInterceptColumn(x, interceptColumn);
+  }
+  const precisionOption = options.priorPrecision ?? 0;
+  let precision: Float64Array;
+  if (typeof precisionOption === 'number') {
+    if (!Number.isFinite(precisionOption) || precisionOption < 0) {
+      throw invalidArgument('priorPrecision', precisionOption, 'must be a finite number >= 0 (0 = unpenalised)');
+    }
+    precision = new Float64Array(n).fill(precisionOption);
+    if (interceptColumn !== null) precision[interceptColumn] = 0;
+  } else {
+    if (!(precisionOption instanceof Float64Array) || precisionOption.length !== n) {
+      throw invalidArgument('priorPrecision', precisionOption, `must be a number or a Float64Array with one entry per column (${n})`);
+    }
+    for (let j = 0; j < n; j++) {
+      const p = precisionOption[j] as number;
+      if (!Number.isFinite(p) || p < 0) throw invalidArgument(`priorPrecision[${j}]`, p, 'must be a finite number >= 0 (0 = unpenalised)');
+    }
+    if (interceptColumn !== null && precisionOption[interceptColumn] !== 0) {
+      throw invalidArgument(
+        `priorPrecision[${interceptColumn}]`,
+        precisionOption[interceptColumn],
+        'must be 0 at the intercept column (the intercept is never penalised)',
+      );
+    }
+    precision = Float64Array.from(precisionOption);
+  }
+  const mean = options.priorMean ?? null;
+  if (mean !== null) {
+    if (!(mean instanceof Float64Array) || mean.length !== n) {
+      throw invalidArgument('priorMean', mean, `must be null or a Float64Array with one entry per column (${n})`);
+    }
+    for (let j = 0; j < n; j++) {
+      if (!Number.isFinite(mean[j] as number)) throw invalidArgument(`priorMean[${j}]`, mean[j], 'must be a finite number');
+    }
+  }
+  return {
+    dimension: n,
+    interceptIndex: interceptColumn,
+    priorPrecision: precision,
+    priorMean: mean === null ? null : Float64Array.from(mean),
+  };
+}
+
+/**
+ * ½ Σ_j precision_j (w_j − mean_j)², adding its gradient precision_j (w_j − mean_j) into
+ * `gradientOut` when given.
+ */
+export function priorTerm(precision: Float64Array, mean: Float64Array | null, w: Float64Array, gradientOut: Float64Array | null): number {
+  let prior = 0;
+  for (let j = 0; j < precision.length; j++) {
+    const pj = precision[j] as number;
+    if (pj === 0) continue;
+    const r = (w[j] as number) - (mean === null ? 0 : (mean[j] as number));
+    prior += pj * r * r;
+    if (gradientOut !== null) gradientOut[j]! += pj * r;
+  }
+  return 0.5 * prior;
+}
+
 /**
  * The Bayesian GLM objective (LASER eq. 6 generalised, Photon ML's GLMLossFunction):
  *
@@ -171,64 +264,14 @@ export class GlmObjective<L extends DifferentiableLoss = DifferentiableLoss> imp
   protected hasCurvature = false;
 
   constructor(dataset: Dataset, loss: L, options: GlmObjectiveOptions = {}) {
-    if (options === null || typeof options !== 'object') throw invalidArgument('options', options, 'must be an object');
-    checkKnownKeys('options', options, KNOWN_OPTIONS);
-    if (dataset === null || typeof dataset !== 'object' || !(dataset.x instanceof CsrMatrix)) {
-      throw invalidArgument('dataset', dataset, 'must be a Dataset (see createDataset)');
-    }
-    const { x, labels } = dataset;
-    const n = x.cols;
-    for (let i = 0; i < labels.length; i++) {
-      const y = labels[i] as number;
-      if (!loss.isValidLabel(y)) throw invalidArgument(`labels[${i}]`, y, loss.labelConstraint);
-    }
-    const interceptColumn = options.interceptColumn ?? null;
-    if (interceptColumn !== null) {
-      if (!Number.isInteger(interceptColumn) || interceptColumn < 0 || interceptColumn >= n) {
-        throw invalidArgument('interceptColumn', interceptColumn, `must be null or an integer in [0, ${n - 1}]`);
-      }
-      checkInterceptColumn(x, interceptColumn);
-    }
-    const precisionOption = options.priorPrecision ?? 0;
-    let precision: Float64Array;
-    if (typeof precisionOption === 'number') {
-      if (!Number.isFinite(precisionOption) || precisionOption < 0) {
-        throw invalidArgument('priorPrecision', precisionOption, 'must be a finite number >= 0 (0 = unpenalised)');
-      }
-      precision = new Float64Array(n).fill(precisionOption);
-      if (interceptColumn !== null) precision[interceptColumn] = 0;
-    } else {
-      if (!(precisionOption instanceof Float64Array) || precisionOption.length !== n) {
-        throw invalidArgument('priorPrecision', precisionOption, `must be a number or a Float64Array with one entry per column (${n})`);
-      }
-      for (let j = 0; j < n; j++) {
-        const p = precisionOption[j] as number;
-        if (!Number.isFinite(p) || p < 0) throw invalidArgument(`priorPrecision[${j}]`, p, 'must be a finite number >= 0 (0 = unpenalised)');
-      }
-      if (interceptColumn !== null && precisionOption[interceptColumn] !== 0) {
-        throw invalidArgument(
-          `priorPrecision[${interceptColumn}]`,
-          precisionOption[interceptColumn],
-          'must be 0 at the intercept column (the intercept is never penalised)',
-        );
-      }
-      precision = Float64Array.from(precisionOption);
-    }
-    const mean = options.priorMean ?? null;
-    if (mean !== null) {
-      if (!(mean instanceof Float64Array) || mean.length !== n) {
-        throw invalidArgument('priorMean', mean, `must be null or a Float64Array with one entry per column (${n})`);
-      }
-      for (let j = 0; j < n; j++) {
-        if (!Number.isFinite(mean[j] as number)) throw invalidArgument(`priorMean[${j}]`, mean[j], 'must be a finite number');
-      }
-    }
+    const resolved = resolveGlmObjective(dataset, loss, options);
+    const { x } = dataset;
     this.dataset = dataset;
     this.loss = loss;
-    this.dimension = n;
-    this.interceptIndex = interceptColumn;
-    this.priorPrecision = precision;
-    this.priorMean = mean === null ? null : Float64Array.from(mean);
+    this.dimension = resolved.dimension;
+    this.interceptIndex = resolved.interceptIndex;
+    this.priorPrecision = resolved.priorPrecision;
+    this.priorMean = resolved.priorMean;
     this.rows = {
       rowPtr: x.rowPtr,
       colIdx: x.colIdx,
@@ -251,30 +294,11 @@ export class GlmObjective<L extends DifferentiableLoss = DifferentiableLoss> imp
     gradientOut.fill(0);
     const f = lossGradientRange(this.rows, this.loss, w, 0, this.dataset.x.rows, gradientOut, this.curvature, this.point);
     this.hasCurvature = this.curvature !== null;
-    const p = this.priorPrecision;
-    const mu = this.priorMean;
-    let prior = 0;
-    for (let j = 0; j < this.dimension; j++) {
-      const pj = p[j] as number;
-      if (pj === 0) continue;
-      const r = (w[j] as number) - (mu === null ? 0 : (mu[j] as number));
-      prior += pj * r * r;
-      gradientOut[j]! += pj * r;
-    }
-    return f + 0.5 * prior;
+    return f + priorTerm(this.priorPrecision, this.priorMean, w, gradientOut);
   }
 
   protected priorValue(w: Float64Array): number {
-    const p = this.priorPrecision;
-    const mu = this.priorMean;
-    let prior = 0;
-    for (let j = 0; j < this.dimension; j++) {
-      const pj = p[j] as number;
-      if (pj === 0) continue;
-      const r = (w[j] as number) - (mu === null ? 0 : (mu[j] as number));
-      prior += pj * r * r;
-    }
-    return 0.5 * prior;
+    return priorTerm(this.priorPrecision, this.priorMean, w, null);
   }
 
   protected checkVector(field: string, v: unknown): void {
