@@ -1,6 +1,6 @@
 // L2-regularised logistic regression, ours (TRON on the GLM objective, one thread and data-parallel
 // over both cores) against liblinear (`liblinear-train -s 0`) and scikit-learn (lbfgs), side by side
-// in one run. `npm run bench -- train [--rows N] [--parity-rows N] [--repeats N] [--no-sklearn]`.
+// in one run. `npm run bench -- train [--rows N] [--parity-rows N] [--repeats N] [--no-sklearn] [--no-quality]`.
 //
 // 1. Parity: generated LASER traffic (main effects only, svmlight), the objective
 //    ½‖w‖² + Σ logloss (precision 1, no intercept, labels 0/1), liblinear's stopping rule; at
@@ -23,6 +23,7 @@
 // these machines are shared, and another session's work takes a core away at times (see
 // loadAverages[].effectiveCores in the results). Generated data is cached under
 // benchmarks/work/train/ (gitignored) and reused when the generator options match.
+import { runQuality } from './lib/train-quality.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { clearInterval, setInterval } from 'node:timers';
 import { Worker } from 'node:worker_threads';
@@ -52,14 +53,15 @@ const EPS = 0.01;
 const TIGHT_EPS = 1e-6;
 
 function parseArgs(args) {
-  const o = { rows: 1_000_000, parityRows: 100_000, repeats: 2, sklearn: true };
+  const o = { rows: 1_000_000, parityRows: 100_000, repeats: 2, sklearn: true, quality: true };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--no-sklearn') o.sklearn = false;
+    else if (a === '--no-quality') o.quality = false;
     else if (a === '--rows') o.rows = Number(args[++i]);
     else if (a === '--parity-rows') o.parityRows = Number(args[++i]);
     else if (a === '--repeats') o.repeats = Number(args[++i]);
-    else throw new Error(`unknown argument ${a}; usage: npm run bench -- train [--rows N] [--parity-rows N] [--repeats N] [--no-sklearn]`);
+    else throw new Error(`unknown argument ${a}; usage: npm run bench -- train [--rows N] [--parity-rows N] [--repeats N] [--no-sklearn] [--no-quality]`);
   }
   for (const k of ['rows', 'parityRows', 'repeats']) if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`--${k} (${o[k]}) must be a positive integer`);
   return o;
@@ -526,6 +528,12 @@ export async function run(args) {
     loadAverages,
     totalSeconds: (performance.now() - started) / 1000,
   };
+  if (options.quality) {
+    // The offline AUC ladder on generated traffic with a known true model (benchmarks/lib/train-quality.mjs).
+    console.log('quality: 1M rows of generated traffic, tuning and three model variants ...');
+    figures.quality = await runQuality();
+    await note('quality done');
+  } else figures.quality = null;
   printTable(figures);
   return figures;
 }

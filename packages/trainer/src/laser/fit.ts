@@ -3,7 +3,9 @@ import { CROSS_NAMESPACES, type GlmixModel } from '@laserkit/model';
 import { createDataset, type CsrMatrix } from '../data/csr-matrix.js';
 import type { TrainingSet } from '../data/training-set.js';
 import { logisticLoss } from '../loss/logistic.js';
-import { glmObjective, type TwiceDifferentiableGlmObjective } from '../objective/glm-objective.js';
+import { glmObjective } from '../objective/glm-objective.js';
+import { ParallelGlmObjective } from '../objective/parallel-glm-objective.js';
+import type { TwiceDifferentiableObjective } from '../objective/objective.js';
 import type { SolverResult, TronIterationRecord } from '../solver/solver-result.js';
 import { TronSolver, type TronOptions } from '../solver/tron.js';
 import { LbfgsSolver, type LbfgsOptions } from '../solver/lbfgs.js';
@@ -76,7 +78,8 @@ export interface LaserFitOptions {
    */
   readonly reuseColdStart?: LaserFitResult;
   /**
-   * Worker threads for the per-entity fits (0 fits on the calling thread). Threads need the
+   * Threads for the cold-start objective (rows split across workers and the calling thread) and
+   * the per-entity fits (0: everything on the calling thread). Threads need the
    * compiled package; from TypeScript sources without a build the fits run on the calling thread.
    * @default os.availableParallelism()
    */
@@ -207,13 +210,16 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
   if (!Number.isInteger(threads) || threads < 0) throw invalidArgument('threads', threads, 'must be a non-negative integer');
 
   /** One cold-start fit with the random-effect scores as offset: TRON, then the joint L-BFGS fit of low-rank crosses. */
-  const fitCold = (pass: number): void => {
+  const fitCold = async (pass: number): Promise<void> => {
     offsets.fill(0);
     for (const s of blockScores) for (let i = 0; i < set.rows; i++) offsets[i]! += s[i]!;
-    const objective = glmObjective(createDataset({ x, labels: set.labels, weights: set.weights, offsets }), logisticLoss, {
+    // Data-parallel over rows on worker threads (the calling thread takes a share); with threads 0,
+    // or without the compiled worker, it evaluates on the calling thread.
+    await using objective = await ParallelGlmObjective.create(createDataset({ x, labels: set.labels, weights: set.weights, offsets }), logisticLoss, {
       priorPrecision: coldPrior?.precision ?? coldPrecision,
       priorMean: coldPrior?.mean ?? null,
       interceptColumn: INTERCEPT_COLUMN,
+      threads: threads === 0 ? 0 : Math.max(threads - 1, 0),
     });
     if (w === undefined && coldPrior !== null) w = coldPrior.mean.slice();
     const solver = pass === 1 && options.tron?.onIteration === undefined ? new TronSolver({ gradientTolerance: 1e-4, ...options.tron, onIteration: (record) => progress({ stage: 'cold', pass, record }) }) : coldSolver;
@@ -258,7 +264,7 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
   try {
     for (let pass = 1; pass <= passes; pass++) {
       const tc = performance.now();
-      if (reuse === undefined) fitCold(pass);
+      if (reuse === undefined) await fitCold(pass);
       coldSeconds += (performance.now() - tc) / 1000;
 
       const te = performance.now();
@@ -328,7 +334,7 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
 }
 
 /** Laplace: the posterior variance of each coefficient is 1 / H_jj at the mode. */
-function laplaceVariances(objective: TwiceDifferentiableGlmObjective, w: Float64Array): Float64Array {
+function laplaceVariances(objective: TwiceDifferentiableObjective, w: Float64Array): Float64Array {
   const g = new Float64Array(w.length);
   objective.valueAndGradient(w, g);
   const h = new Float64Array(w.length);

@@ -114,11 +114,12 @@ describe('LASER fitting', () => {
     expect(lossCrossed).toBeLessThan(lossMain - 0.3 * (lossMain - lossTruth));
   });
 
-  it('per-entity fits on worker threads give the same coefficients as on the calling thread', async () => {
+  it('worker threads: per-entity fits are bit-identical to the calling thread; whole fits agree to solver tolerance', async () => {
     const { set } = trafficSet({ rows: 6_000, seed: 9, users: 400, campaigns: 25, userDimension: 120, adDimension: 30 });
-    const opts = { randomEffects: [PER_CAMPAIGN], priorVariances: { cold: 0.1, bias: 0.3, coefficients: 0.05 }, passes: 2 };
-    const inline = await fitLaser(set, { ...opts, threads: 0 });
-    const threaded = await fitLaser(set, { ...opts, threads: 2 });
+    const opts = { randomEffects: [PER_CAMPAIGN], priorVariances: { cold: 0.1, bias: 0.3, coefficients: 0.05 } };
+    const cold = await fitLaser(set, { priorVariances: opts.priorVariances, threads: 0 });
+    const inline = await fitLaser(set, { ...opts, threads: 0, reuseColdStart: cold });
+    const threaded = await fitLaser(set, { ...opts, threads: 2, reuseColdStart: cold });
     const built = existsSync(fileURLToPath(new URL('../../dist/laser/entity-worker.js', import.meta.url)));
     // CI builds before testing, so there the threads must really have run.
     if (process.env.CI === 'true') expect(built).toBe(true);
@@ -126,7 +127,16 @@ describe('LASER fitting', () => {
     expect(inline.entitySummaries[0]!.threads).toBe(0);
     expect(Array.from(threaded.model.randomEffects[0]!.coefficients)).toEqual(Array.from(inline.model.randomEffects[0]!.coefficients));
     expect(Array.from(threaded.model.randomEffects[0]!.variances!)).toEqual(Array.from(inline.model.randomEffects[0]!.variances!));
-    expect(Array.from(threaded.model.main[0]!.weights)).toEqual(Array.from(inline.model.main[0]!.weights));
+    // The cold start on threads sums partial gradients in another order, so TRON's path (and its
+    // stopping point, within tolerance) may differ by rounding: compare predictions, not bits.
+    const both = await fitLaser(set, { ...opts, passes: 2, threads: 2 });
+    const none = await fitLaser(set, { ...opts, passes: 2, threads: 0 });
+    const pb = predictSet(both.model, set);
+    const pn = predictSet(none.model, set);
+    expect(Math.abs(logLoss(pb, set.labels) - logLoss(pn, set.labels))).toBeLessThan(1e-5);
+    let maxDiff = 0;
+    for (let i = 0; i < set.rows; i++) maxDiff = Math.max(maxDiff, Math.abs(pb[i]! - pn[i]!));
+    expect(maxDiff).toBeLessThan(2e-3);
   });
 
   it('full per-entity covariance equals the inverse of the 2×2 Hessian computed by hand', async () => {
