@@ -20,7 +20,7 @@
 //    and the per-call overhead of the worker hand-off.
 //
 // The speed runs are repeated (--repeats, default 2, interleaved) and the fastest of each kept:
-// these machines are shared, and another session's work takes a core away at times (see
+// these machines are shared, and other workloads take a core away at times (see
 // loadAverages[].effectiveCores in the results). Generated data is cached under
 // benchmarks/work/train/ (gitignored) and reused when the generator options match.
 import { runQuality } from './lib/train-quality.mjs';
@@ -29,7 +29,7 @@ import { clearInterval, setInterval } from 'node:timers';
 import { Worker } from 'node:worker_threads';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeTraffic } from '@laserkit/datasets';
 import {
@@ -45,6 +45,7 @@ import {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workDir = join(here, 'work', 'train');
+const repoRoot = join(here, '..');
 const LIBLINEAR = 'liblinear-train';
 const TIME = '/usr/bin/time';
 const SPEED_TRAFFIC = { seed: 1, userDimension: 90_000, adDimension: 9_960 };
@@ -315,7 +316,7 @@ async function runSklearn(data) {
   try {
     const r = await measure(env.python, [join(here, 'peers', 'sklearn_lbfgs.py'), data.path, String(data.dimension), String(EPS)]);
     const report = JSON.parse(r.stdout.trim().split('\n').at(-1));
-    return { result: { ...report, processWallSeconds: r.wallSeconds, processCpuSeconds: r.cpuSeconds, peakRssBytes: r.peakRssBytes, python: env.python, loadAverageAtStart: r.loadAverageAtStart }, reason: null };
+    return { result: { ...report, processWallSeconds: r.wallSeconds, processCpuSeconds: r.cpuSeconds, peakRssBytes: r.peakRssBytes, python: relative(repoRoot, env.python) || env.python, loadAverageAtStart: r.loadAverageAtStart }, reason: null };
   } catch (e) {
     return { result: null, reason: String(e.message ?? e).slice(0, 1000) };
   }
@@ -386,8 +387,8 @@ async function objectiveCalls(data) {
 /**
  * CPU throughput this process can get from two threads at once, in cores: the time of a fixed
  * spin loop in one worker thread, times 2, over the time of the same loop in two at once. About 2
- * on a quiet 2-core machine; about 1 while another session keeps a core busy (Linux autogroups
- * share the CPUs between sessions, whatever the nice values).
+ * on a quiet 2-core machine; about 1 while another workload keeps a core busy (Linux autogroups
+ * share the CPUs between process groups, whatever the nice values).
  */
 async function effectiveCores() {
   const code = `const { parentPort } = require('node:worker_threads'); const t0 = performance.now(); let s = 0; for (let i = 0; i < 2e8; i++) s += Math.sqrt(i); parentPort.postMessage([performance.now() - t0, s]);`;
@@ -580,7 +581,7 @@ function printTable(f) {
   console.table(f.objectiveCalls.modes.map((r) => ({ mode: r.mode, threads: r.threads, 'Hv ms': r.hessianVectorMs.toFixed(2), 'f,∇f ms': r.valueAndGradientMs.toFixed(2) })));
   console.table(f.objectiveCalls.overhead.map((r) => ({ dimension: r.dimension, threads: r.threads, callerShare: r.callerShare, 'µs per Hv call': r.perCallMicroseconds.toFixed(1) })));
   console.log(`total ${f.totalSeconds.toFixed(0)} s; 1-minute load average during the run: ${f.loadAverages.map((l) => l.loadAverage1m.toFixed(1)).join(', ')}`);
-  console.log(`cores this benchmark could use at once (2 = both free; about 1 while another session keeps a core busy): ${f.loadAverages.map((l) => l.effectiveCores).join(', ')}`);
+  console.log(`cores this benchmark could use at once (2 = both free; about 1 while another workload keeps a core busy): ${f.loadAverages.map((l) => l.effectiveCores).join(', ')}`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
