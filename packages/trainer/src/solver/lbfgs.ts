@@ -3,10 +3,9 @@ import type { DifferentiableObjective } from '../objective/objective.js';
 import { LbfgsMemory } from './lbfgs-memory.js';
 import { strongWolfeLineSearch } from './line-search.js';
 import {
-  EvaluationCounter,
+  SolverRun,
   ROUNDING_RELATIVE,
   checkCommonOptions,
-  checkStartValue,
   startingPoint,
   stripUndefined,
   type CommonSolverOptions,
@@ -93,31 +92,17 @@ export class LbfgsSolver {
   minimize(objective: DifferentiableObjective, initialWeights?: Float64Array): SolverResult<LineSearchIterationRecord> {
     const o = this.options;
     const n = objective.dimension;
-    const counter = new EvaluationCounter();
+    const run = new SolverRun<LineSearchIterationRecord>();
+    const counter = run.counter;
     let w = startingPoint(objective, initialWeights);
     let g: Float64Array = new Float64Array(n);
     let f = objective.valueAndGradient(w, g);
     counter.functionEvaluations++;
     counter.gradientEvaluations++;
     let gnorm = norm2(g);
-    checkStartValue(f, gnorm);
-    const initialObjective = f;
-    const initialGradientNorm = gnorm;
-    const threshold = o.gradientTolerance * (o.referenceGradientNorm ?? gnorm);
-    const history: LineSearchIterationRecord[] = [];
-    const finish = (status: SolverStatus, message: string, iterations: number): SolverResult<LineSearchIterationRecord> => ({
-      weights: w,
-      status,
-      message,
-      iterations,
-      objective: f,
-      gradientNorm: gnorm,
-      initialObjective,
-      initialGradientNorm,
-      gradientThreshold: threshold,
-      history,
-      ...counter.snapshot(),
-    });
+    const threshold = run.start(f, gnorm, o);
+    const history = run.history;
+    const finish = (status: SolverStatus, message: string, iterations: number): SolverResult<LineSearchIterationRecord> => run.finish(status, message, iterations, w, f, gnorm);
     if (gnorm <= threshold) return finish('converged', 'the starting point already meets the gradient tolerance', 0);
 
     const memory = new LbfgsMemory(n, o.memory);

@@ -3,10 +3,9 @@ import type { DifferentiableObjective } from '../objective/objective.js';
 import { STALL_LIMIT, checkLineSearchBudget, checkMemory } from './lbfgs.js';
 import { LbfgsMemory } from './lbfgs-memory.js';
 import {
-  EvaluationCounter,
+  SolverRun,
   ROUNDING_RELATIVE,
   checkCommonOptions,
-  checkStartValue,
   startingPoint,
   stripUndefined,
   type CommonSolverOptions,
@@ -128,7 +127,8 @@ export class OwlqnSolver {
     const o = this.options;
     const n = objective.dimension;
     const lambda = this.penaltyFor(objective);
-    const counter = new EvaluationCounter();
+    const run = new SolverRun<OwlqnIterationRecord>();
+    const counter = run.counter;
     let w = startingPoint(objective, initialWeights);
     let g: Float64Array = new Float64Array(n);
     let F = objective.valueAndGradient(w, g) + l1Norm(w, lambda);
@@ -137,24 +137,9 @@ export class OwlqnSolver {
     let pg: Float64Array = new Float64Array(n);
     pseudoGradient(w, g, lambda, pg);
     let pgnorm = norm2(pg);
-    checkStartValue(F, pgnorm);
-    const initialObjective = F;
-    const initialGradientNorm = pgnorm;
-    const threshold = o.gradientTolerance * (o.referenceGradientNorm ?? pgnorm);
-    const history: OwlqnIterationRecord[] = [];
-    const finish = (status: SolverStatus, message: string, iterations: number): SolverResult<OwlqnIterationRecord> => ({
-      weights: w,
-      status,
-      message,
-      iterations,
-      objective: F,
-      gradientNorm: pgnorm,
-      initialObjective,
-      initialGradientNorm,
-      gradientThreshold: threshold,
-      history,
-      ...counter.snapshot(),
-    });
+    const threshold = run.start(F, pgnorm, o);
+    const history = run.history;
+    const finish = (status: SolverStatus, message: string, iterations: number): SolverResult<OwlqnIterationRecord> => run.finish(status, message, iterations, w, F, pgnorm);
     if (pgnorm <= threshold) return finish('converged', 'the starting point already meets the pseudo-gradient tolerance', 0);
 
     const memory = new LbfgsMemory(n, o.memory);

@@ -174,6 +174,43 @@ export class EvaluationCounter {
   }
 }
 
+/**
+ * The bookkeeping every solver run shares: evaluation counts, the iteration history, the starting
+ * figures and the stopping threshold, and the result record built from them.
+ */
+export class SolverRun<R extends IterationRecord> {
+  readonly counter = new EvaluationCounter();
+  readonly history: R[] = [];
+  private initialObjective = Number.NaN;
+  private initialGradientNorm = Number.NaN;
+  private threshold = Number.NaN;
+
+  /** Checks the start (see checkStartValue) and returns the gradient-norm threshold to stop at. */
+  start(f: number, gradientNorm: number, options: Pick<Required<CommonSolverOptions<R>>, 'gradientTolerance' | 'referenceGradientNorm'>): number {
+    checkStartValue(f, gradientNorm);
+    this.initialObjective = f;
+    this.initialGradientNorm = gradientNorm;
+    this.threshold = options.gradientTolerance * (options.referenceGradientNorm ?? gradientNorm);
+    return this.threshold;
+  }
+
+  finish(status: SolverStatus, message: string, iterations: number, weights: Float64Array, objective: number, gradientNorm: number): SolverResult<R> {
+    return {
+      weights,
+      status,
+      message,
+      iterations,
+      objective,
+      gradientNorm,
+      initialObjective: this.initialObjective,
+      initialGradientNorm: this.initialGradientNorm,
+      gradientThreshold: this.threshold,
+      history: this.history,
+      ...this.counter.snapshot(),
+    };
+  }
+}
+
 export function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

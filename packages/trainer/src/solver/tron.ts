@@ -1,10 +1,10 @@
 import { checkKnownKeys, invalidArgument } from '@laserkit/core';
 import type { TwiceDifferentiableObjective } from '../objective/objective.js';
 import {
-  EvaluationCounter,
+  SolverRun,
+  type EvaluationCounter,
   ROUNDING_RELATIVE,
   checkCommonOptions,
-  checkStartValue,
   startingPoint,
   stripUndefined,
   type CommonSolverOptions,
@@ -117,31 +117,17 @@ export class TronSolver {
   minimize(objective: TwiceDifferentiableObjective, initialWeights?: Float64Array): SolverResult<TronIterationRecord> {
     const o = this.options;
     const n = objective.dimension;
-    const counter = new EvaluationCounter();
+    const run = new SolverRun<TronIterationRecord>();
+    const counter = run.counter;
     let w = startingPoint(objective, initialWeights);
     let g: Float64Array = new Float64Array(n);
     let f = objective.valueAndGradient(w, g);
     counter.functionEvaluations++;
     counter.gradientEvaluations++;
     let gnorm = norm2(g);
-    checkStartValue(f, gnorm);
-    const initialObjective = f;
-    const initialGradientNorm = gnorm;
-    const threshold = o.gradientTolerance * (o.referenceGradientNorm ?? gnorm);
-    const history: TronIterationRecord[] = [];
-    const finish = (status: SolverStatus, message: string, iterations: number): SolverResult<TronIterationRecord> => ({
-      weights: w,
-      status,
-      message,
-      iterations,
-      objective: f,
-      gradientNorm: gnorm,
-      initialObjective,
-      initialGradientNorm,
-      gradientThreshold: threshold,
-      history,
-      ...counter.snapshot(),
-    });
+    const threshold = run.start(f, gnorm, o);
+    const history = run.history;
+    const finish = (status: SolverStatus, message: string, iterations: number): SolverResult<TronIterationRecord> => run.finish(status, message, iterations, w, f, gnorm);
     if (gnorm <= threshold) return finish('converged', 'the starting point already meets the gradient tolerance', 0);
 
     const maxCg = o.maxCgIterations ?? Math.max(n, 1);
