@@ -134,32 +134,8 @@ export function createTraffic(options: TrafficOptions = {}): Traffic {
   const truth: TrueModel = { ...truthBase, delta };
 
   // Per-entity partial sums, so a row costs O(k + active features) rather than O(dimensions).
-  const userMain = new Float64Array(o.users);
-  const userAdProj = new Float64Array(o.users * k);
-  const userCtxProj = new Float64Array(o.users * k);
-  for (let i = 0; i < o.users; i++) {
-    for (let p = users.offsets[i] as number; p < (users.offsets[i + 1] as number); p++) {
-      const f = users.indices[p] as number;
-      userMain[i] = (userMain[i] as number) + (truth.alpha[f] as number);
-      for (let r = 0; r < k; r++) {
-        userAdProj[i * k + r] = (userAdProj[i * k + r] as number) + (truth.userAdU[f * k + r] as number);
-        userCtxProj[i * k + r] = (userCtxProj[i * k + r] as number) + (truth.userContextU[f * k + r] as number);
-      }
-    }
-  }
-  const adMain = new Float64Array(o.campaigns);
-  const adUserProj = new Float64Array(o.campaigns * k);
-  const adCtxProj = new Float64Array(o.campaigns * k);
-  for (let j = 0; j < o.campaigns; j++) {
-    for (let p = ads.offsets[j] as number; p < (ads.offsets[j + 1] as number); p++) {
-      const f = ads.indices[p] as number;
-      adMain[j] = (adMain[j] as number) + (truth.beta[f] as number);
-      for (let r = 0; r < k; r++) {
-        adUserProj[j * k + r] = (adUserProj[j * k + r] as number) + (truth.userAdV[f * k + r] as number);
-        adCtxProj[j * k + r] = (adCtxProj[j * k + r] as number) + (truth.contextAdV[f * k + r] as number);
-      }
-    }
-  }
+  const [userMain, userAdProj, userCtxProj] = entitySums(users, truth.alpha, truth.userAdU, truth.userContextU, k);
+  const [adMain, adUserProj, adCtxProj] = entitySums(ads, truth.beta, truth.userAdV, truth.contextAdV, k);
 
   const W = o.warmUserFeatures;
   const logitOf = (i: number, j: number, z: ArrayLike<number>): number => {
@@ -325,6 +301,25 @@ function drawFeatureSets(rng: SeededRng, entities: number, dimension: number, me
   const indices = new Int32Array(offsets[entities] as number);
   chunks.forEach((c, e) => indices.set(c, offsets[e] as number));
   return { offsets, indices };
+}
+
+/** Per entity: Σ main[f], and Σ A[f, ·] and Σ B[f, ·] (rank k) over its active features f. */
+function entitySums(sets: FeatureSets, main: Float64Array, factorsA: Float64Array, factorsB: Float64Array, k: number): [Float64Array, Float64Array, Float64Array] {
+  const n = sets.offsets.length - 1;
+  const sumMain = new Float64Array(n);
+  const sumA = new Float64Array(n * k);
+  const sumB = new Float64Array(n * k);
+  for (let e = 0; e < n; e++) {
+    for (let p = sets.offsets[e] as number; p < (sets.offsets[e + 1] as number); p++) {
+      const f = sets.indices[p] as number;
+      sumMain[e] = (sumMain[e] as number) + (main[f] as number);
+      for (let r = 0; r < k; r++) {
+        sumA[e * k + r] = (sumA[e * k + r] as number) + (factorsA[f * k + r] as number);
+        sumB[e * k + r] = (sumB[e * k + r] as number) + (factorsB[f * k + r] as number);
+      }
+    }
+  }
+  return [sumMain, sumA, sumB];
 }
 
 function meanCountBelow(sets: FeatureSets, bound: number): number {
