@@ -2,14 +2,19 @@ import { defineConfig } from 'vitest/config';
 
 // Tests run from TypeScript sources: the "source" export condition points every
 // @laserkit/* import at src/, so no build is needed before `npm test`.
+// Vite applies `resolve.conditions` to browser code only; tests run as server code, which reads
+// `ssr.resolve` (without it, packages resolved to a possibly stale dist/).
 const resolve = { conditions: ['source'] };
+const ssr = { resolve: { conditions: ['source'] } };
 
 export default defineConfig({
   resolve,
+  ssr,
   test: {
     projects: [
       {
         resolve,
+        ssr,
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts'],
@@ -21,6 +26,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],

@@ -48,3 +48,5 @@ export type {
   EvaluateOptions,
   BucketedMetrics,
 } from './metrics/index.js';
+export { CircuitBreaker, DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './circuit-breaker.js';
+export type { BreakerState, CircuitBreakerOptions } from './circuit-breaker.js';

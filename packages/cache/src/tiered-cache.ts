@@ -1,0 +1,80 @@
+import { CircuitBreaker, type CircuitBreakerOptions } from '@laserkit/core';
+import type { InProcessTier } from './in-process-tier.js';
+import type { PartialEntry, PartialKey, PartialValue } from './partial.js';
+import type { PartialsTier, TierStats } from './tier.js';
+
+export interface TieredCacheOptions {
+  /** The first tier, always consulted. */
+  readonly local: InProcessTier;
+  /** An optional shared tier behind it (Redis), guarded by a circuit breaker. */
+  readonly shared?: PartialsTier;
+  readonly breaker?: CircuitBreakerOptions;
+}
+
+/**
+ * Read-through over two tiers: the in-process tier answers first; its misses go to the shared
+ * tier (one round trip for all of them), and shared hits are copied into the local tier. A failing
+ * shared tier never fails a read: its keys count as misses and the breaker stops further calls
+ * until a probe succeeds.
+ */
+export class TieredCache implements PartialsTier {
+  readonly name = 'tiered';
+  readonly local: InProcessTier;
+  readonly shared: PartialsTier | undefined;
+  readonly breaker: CircuitBreaker;
+
+  constructor(options: TieredCacheOptions) {
+    this.local = options.local;
+    this.shared = options.shared;
+    this.breaker = new CircuitBreaker(options.breaker);
+  }
+
+  async getMany(keys: readonly PartialKey[]): Promise<(PartialValue | undefined)[]> {
+    const out = keys.map((k) => this.local.getSync(k));
+    if (this.shared === undefined) return out;
+    const missing: number[] = [];
+    out.forEach((v, i) => {
+      if (v === undefined) missing.push(i);
+    });
+    if (missing.length === 0) return out;
+    const shared = this.shared;
+    const found = await this.breaker.run(
+      () => shared.getMany(missing.map((i) => keys[i] as PartialKey)),
+      () => missing.map(() => undefined),
+    );
+    found.forEach((v, m) => {
+      if (v === undefined) return;
+      const i = missing[m] as number;
+      out[i] = v;
+      this.local.setSync(keys[i] as PartialKey, v);
+    });
+    return out;
+  }
+
+  /** Writes both tiers; a shared-tier failure is absorbed (the local copy still serves this node). */
+  async setMany(entries: readonly PartialEntry[]): Promise<void> {
+    for (const e of entries) this.local.setSync(e.key, e.value);
+    const shared = this.shared;
+    if (shared !== undefined) await this.breaker.run(() => shared.setMany(entries), () => undefined);
+  }
+
+  /** Deletes from both tiers; returns the shared tier's count when there is one (it holds the superset), else the local one. */
+  async deleteModelVersion(modelVersion: string): Promise<number> {
+    const local = await this.local.deleteModelVersion(modelVersion);
+    return this.shared === undefined ? local : this.shared.deleteModelVersion(modelVersion);
+  }
+
+  stats(): TierStats {
+    return this.local.stats();
+  }
+
+  /** Every tier's counters. */
+  allStats(): TierStats[] {
+    return this.shared === undefined ? [this.local.stats()] : [this.local.stats(), this.shared.stats()];
+  }
+
+  resetStats(): void {
+    this.local.resetStats();
+    this.shared?.resetStats();
+  }
+}
