@@ -1,0 +1,87 @@
+import type { FeatureNamespace, SparseVector } from '@laserkit/core';
+import type { CrossTerm, GlmixModel, LowRankCross, MainEffect } from '@laserkit/model';
+
+/**
+ * Partials that depend on one request-side vector only (user or context), computed once per
+ * request for all ads and cached under the vector's key (LASER, WSDM 2014 §4.2): the main effect
+ * x'α and, for each low-rank cross whose left side is this namespace, x'U.
+ */
+export interface SidePartialSpec {
+  readonly term: string;
+  compute(v: SparseVector): number | Float64Array;
+}
+
+export function sidePartialSpecs(model: GlmixModel, ns: FeatureNamespace): SidePartialSpec[] {
+  const specs: SidePartialSpec[] = [];
+  const main = model.main.find((m) => m.namespace === ns);
+  if (main !== undefined) specs.push({ term: `main:${ns}`, compute: (v) => mainValue(main, v) });
+  for (const c of model.crosses) {
+    if (c.kind !== 'lowRank') continue;
+    // The left side of every cross is user or context; context is also the right side of userContext.
+    if (leftOf(c) === ns) specs.push({ term: `factors:${c.id}:left`, compute: (v) => projectFactors(c.leftFactors, c.rank, v) });
+    if (c.id === 'userContext' && ns === 'context') specs.push({ term: `factors:${c.id}:right`, compute: (v) => projectFactors(c.rightFactors, c.rank, v) });
+  }
+  return specs;
+}
+
+export function leftOf(c: CrossTerm): FeatureNamespace {
+  return c.id === 'contextAd' ? 'context' : 'user';
+}
+
+export function mainValue(e: MainEffect, v: SparseVector): number {
+  let s = 0;
+  for (let p = 0; p < v.indices.length; p++) s += (v.values[p] as number) * (e.weights[v.indices[p] as number] as number);
+  return s;
+}
+
+/** x'U for a factor matrix stored row-major (factors[f * rank + r]). */
+export function projectFactors(factors: Float64Array, rank: number, v: SparseVector): Float64Array {
+  const out = new Float64Array(rank);
+  for (let p = 0; p < v.indices.length; p++) {
+    const base = (v.indices[p] as number) * rank;
+    const x = v.values[p] as number;
+    for (let r = 0; r < rank; r++) out[r] = (out[r] as number) + x * (factors[base + r] as number);
+  }
+  return out;
+}
+
+/** x'Cz for the user×context cross: a per-request scalar (no ad involved). */
+export function userContextValue(c: CrossTerm, x: SparseVector | null, z: SparseVector | null, u: Float64Array | null, w: Float64Array | null): number {
+  if (c.kind === 'lowRank') {
+    const left = u ?? (x === null ? null : projectFactors(c.leftFactors, c.rank, x));
+    const right = w ?? (z === null ? null : projectFactors((c as LowRankCross).rightFactors, c.rank, z));
+    if (left === null || right === null) return Number.NaN;
+    let s = 0;
+    for (let r = 0; r < c.rank; r++) s += (left[r] as number) * (right[r] as number);
+    return s;
+  }
+  if (x === null || z === null) return Number.NaN;
+  let s = 0;
+  for (let p = 0; p < x.indices.length; p++) {
+    const li = x.indices[p] as number;
+    let q = lowerBound(c.leftIndex, li);
+    let t = 0;
+    while (q < c.leftIndex.length && c.leftIndex[q] === li && t < z.indices.length) {
+      const ri = c.rightIndex[q] as number;
+      const rv = z.indices[t] as number;
+      if (ri === rv) {
+        s += (x.values[p] as number) * (z.values[t] as number) * (c.weights[q] as number);
+        q++;
+        t++;
+      } else if (ri < rv) q++;
+      else t++;
+    }
+  }
+  return s;
+}
+
+function lowerBound(xs: Int32Array, x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((xs[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

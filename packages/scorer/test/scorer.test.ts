@@ -1,0 +1,244 @@
+import { LaserError, ManualClock, SeededRng, emptySparseVector, type SparseVector } from '@laserkit/core';
+import { ModelPredictor, randomEffectWidth, type GlmixModel, type TermId } from '@laserkit/model';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Scorer, type AdInput, type PolicyCandidates, type RankingPolicy, type VectorSource } from '../src/index.js';
+import { randomAds, randomModel, randomVector } from './random-model.js';
+
+function closeTo(actual: number, expected: number, tol = 1e-9): void {
+  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(expected)));
+}
+
+function direct(model: GlmixModel, ad: AdInput, user: SparseVector | undefined, context: SparseVector | undefined, member: string | undefined) {
+  return new ModelPredictor(model).predict({
+    ...(user === undefined ? {} : { user }),
+    ...(context === undefined ? {} : { context }),
+    ad: ad.features,
+    entities: { ...ad.entities, ...(member === undefined ? {} : { member }) },
+  });
+}
+
+/** A keyed source whose fetch the test resolves by hand. */
+function deferredSource(key: string) {
+  let resolve!: (v: SparseVector) => void;
+  let reject!: (e: unknown) => void;
+  let calls = 0;
+  const promise = new Promise<SparseVector>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  const source: VectorSource = {
+    key,
+    get: () => {
+      calls++;
+      return promise;
+    },
+  };
+  return { source, resolve, reject, calls: () => calls };
+}
+
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
+
+describe('Scorer exactness', () => {
+  it('the cached, factorized score equals direct computation from the model within 1e-9, term by term', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.boolean(), fc.boolean(), fc.boolean(), async (seed, withUser, withContext, keyed) => {
+        const model = randomModel(seed);
+        const rng = new SeededRng(seed + 1);
+        const ads = randomAds(rng, 5 + rng.nextInt(30), model.dimensions.ad);
+        const user = withUser ? randomVector(rng, model.dimensions.user) : undefined;
+        const context = withContext ? randomVector(rng, model.dimensions.context, 0.5) : undefined;
+        const member = rng.nextFloat() < 0.7 ? `m${rng.nextInt(4)}` : undefined; // m3 is unknown
+        const scorer = new Scorer({ model, ads });
+        // A random subset of the ads, in random order.
+        const candidates = ads.filter(() => rng.nextFloat() < 0.8).map((a) => a.id);
+        if (candidates.length === 0) candidates.push('ad0');
+        candidates.sort(() => rng.nextFloat() - 0.5);
+        const asInput = (v: SparseVector | undefined, key: string) => (v === undefined ? undefined : keyed ? { key, get: () => Promise.resolve(v) } : v);
+        const u = asInput(user, `u${seed}`);
+        const c = asInput(context, `c${seed}`);
+        // Twice: the second request reads the cached partials.
+        for (let round = 0; round < 2; round++) {
+          const res = await scorer.rank({ candidates, ...(u === undefined ? {} : { user: u }), ...(c === undefined ? {} : { context: c }), ...(member === undefined ? {} : { entities: { member } }), explain: true });
+          expect(res.substituted).toEqual([]);
+          expect(res.ranked).toHaveLength(candidates.length);
+          for (const r of res.ranked) {
+            const ad = ads.find((a) => a.id === r.adId) as AdInput;
+            expect(candidates[r.position]).toBe(r.adId);
+            const want = direct(model, ad, user, context, member);
+            closeTo(r.score, want.score);
+            closeTo(r.response, want.response);
+            for (const [term, value] of want.terms) closeTo((res.terms?.get(term) as Float64Array)[r.position] as number, value);
+          }
+          for (let i = 1; i < res.ranked.length; i++) expect((res.ranked[i - 1]?.score as number) >= (res.ranked[i]?.score as number)).toBe(true);
+        }
+      }),
+      { numRuns: 60, seed: 4242 },
+    );
+  });
+});
+
+describe('Scorer deadlines and failures', () => {
+  const model = randomModel(7);
+  const ads = randomAds(new SeededRng(8), 20, model.dimensions.ad);
+  const candidates = ads.map((a) => a.id);
+  const user = randomVector(new SeededRng(9), model.dimensions.user);
+  const context = randomVector(new SeededRng(10), model.dimensions.context, 0.5);
+  const userTerms = (m: GlmixModel): TermId[] => {
+    const t: TermId[] = [];
+    if (m.main.some((e) => e.namespace === 'user')) t.push('main:user');
+    for (const c of m.crosses) if (c.id === 'userAd' || c.id === 'userContext') t.push(`cross:${c.id}`);
+    for (const b of m.randomEffects) if (b.features.some((f) => f.namespace === 'user')) t.push(`re:${b.id}`);
+    return t;
+  };
+
+  it('substitutes the means of late terms at the deadline, fills the cache in the background, and is exact on the next request', async () => {
+    const clock = new ManualClock(1000);
+    const scorer = new Scorer({ model, ads, clock, defaultDeadlineMs: 10, computeReserveMs: 1 });
+    const d = deferredSource('user:u1');
+    const pending = scorer.rank({ user: d.source, context, candidates, entities: { member: 'm1' }, explain: true });
+    await flush();
+    clock.advance(9);
+    const late = await pending;
+    expect(late.fallbacks).toEqual([{ namespace: 'user', reason: 'deadline' }]);
+    expect(userTerms(model).length).toBeGreaterThan(1);
+    expect([...late.substituted].sort()).toEqual(userTerms(model).sort());
+    const means = new Map(model.termMeans.map((m) => [m.term, m.mean]));
+    for (const t of late.substituted) expect((late.terms?.get(t) as Float64Array)[0]).toBe(means.get(t) ?? 0);
+
+    d.resolve(user); // the provider answers after the deadline
+    await flush();
+    const next = await scorer.rank({ user: d.source, context, candidates, entities: { member: 'm1' } });
+    expect(next.substituted).toEqual([]);
+    expect(d.calls()).toBe(1);
+    for (const r of next.ranked) closeTo(r.score, direct(model, ads[r.position] as AdInput, user, context, 'm1').score);
+  });
+
+  it('never throws when a backend fails: failed inputs fall back to means, and an open breaker stops calling the backend', async () => {
+    const clock = new ManualClock(0);
+    const scorer = new Scorer({ model, ads, clock, breaker: { failureThreshold: 2, cooldownMs: 1000 } });
+    let calls = 0;
+    const failing = (key: string): VectorSource => ({
+      key,
+      get: () => {
+        calls++;
+        return Promise.reject(new Error('ECONNREFUSED'));
+      },
+    });
+    const reasons: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await scorer.rank({ user: failing(`u${i}`), candidates });
+      reasons.push(r.fallbacks[0]?.reason ?? 'none');
+      expect(r.ranked).toHaveLength(candidates.length);
+    }
+    expect(reasons).toEqual(['error', 'error', 'circuit-open', 'circuit-open', 'circuit-open']);
+    expect(calls).toBe(2);
+    clock.advance(1000); // the probe goes through and succeeds: the breaker closes
+    const ok = await scorer.rank({ user: { key: 'u-ok', get: () => user }, candidates });
+    expect(ok.fallbacks).toEqual([]);
+  });
+
+  it('a source that returns a malformed vector is a failing backend, not a bad request', async () => {
+    const scorer = new Scorer({ model, ads });
+    const r = await scorer.rank({ user: { key: 'bad', get: () => emptySparseVector(3) }, candidates });
+    expect(r.fallbacks).toEqual([{ namespace: 'user', reason: 'error' }]);
+  });
+
+  it('throws only on a bad request, naming the field, the value and the constraint', async () => {
+    const scorer = new Scorer({ model, ads, limits: { maxCandidates: 5, maxActiveFeatures: 3 } });
+    const bad = async (req: unknown, pattern: RegExp) => {
+      const e = await scorer.rank(req as never).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(LaserError);
+      expect((e as LaserError).code).toBe('INVALID_ARGUMENT');
+      expect((e as Error).message).toMatch(pattern);
+    };
+    await bad({ candidates: [] }, /request\.candidates .*must not be empty/);
+    await bad({ candidates: candidates.slice(0, 6) }, /request\.candidates .*at most 5 ads \(limits\.maxCandidates\)/);
+    await bad({ candidates: ['ad1', 'nope'] }, /request\.candidates\[1\] \("nope"\) must be the id of an ad registered/);
+    await bad({ candidates: ['ad1'], deadlineMs: 0 }, /request\.deadlineMs \(0\) must be a finite number > 0/);
+    await bad({ candidates: ['ad1'], user: emptySparseVector(5) }, /request\.user\.dimension \(5\) must equal the model's dimensions\.user \(30\)/);
+    await bad({ candidates: ['ad1'], user }, /request\.user\.indices .*at most 3 active features/);
+    await bad({ candidates: ['ad1', 'ad2'], bids: [1] }, /request\.bids .*one bid per candidate/);
+  });
+});
+
+describe('Scorer model swaps', () => {
+  it('a request in flight finishes on the model it started with; the previous model can be restored', async () => {
+    const m1 = randomModel(21);
+    const m2 = { ...randomModel(22), modelId: 'random-22', modelVersion: 2 };
+    const ads = randomAds(new SeededRng(23), 15, m1.dimensions.ad);
+    const user = randomVector(new SeededRng(24), m1.dimensions.user);
+    const scorer = new Scorer({ model: m1, ads });
+    const d = deferredSource('u-swap');
+    const inFlight = scorer.rank({ user: d.source, candidates: ads.map((a) => a.id), deadlineMs: 5_000 });
+    await flush();
+    scorer.setModel(m2);
+    d.resolve(user);
+    const first = await inFlight;
+    expect(first.modelVersion).toBe(`${m1.modelId}@${m1.modelVersion}`);
+    for (const r of first.ranked) closeTo(r.score, direct(m1, ads[r.position] as AdInput, user, undefined, undefined).score);
+    const second = await scorer.rank({ user, candidates: ads.map((a) => a.id) });
+    expect(second.modelVersion).toBe('random-22@2');
+    for (const r of second.ranked) closeTo(r.score, direct(m2, ads[r.position] as AdInput, user, undefined, undefined).score);
+    expect(scorer.restorePreviousModel()).toBe(true);
+    expect(scorer.modelVersion).toBe(`${m1.modelId}@${m1.modelVersion}`);
+  });
+
+  it('ads added or changed are re-materialized', async () => {
+    const model = randomModel(31);
+    const rng = new SeededRng(32);
+    const ads = randomAds(rng, 4, model.dimensions.ad);
+    const scorer = new Scorer({ model, ads });
+    const changed: AdInput = { ...(ads[0] as AdInput), features: randomVector(rng, model.dimensions.ad, 0.5) };
+    scorer.upsertAds([changed, { id: 'new', features: randomVector(rng, model.dimensions.ad), entities: { campaign: 'c2' } }]);
+    const r = await scorer.rank({ candidates: ['ad0', 'new'], explain: true });
+    closeTo(r.ranked.find((x) => x.adId === 'ad0')?.score as number, direct(model, changed, undefined, undefined, undefined).score);
+    scorer.removeAds(['new']);
+    await expect(scorer.rank({ candidates: ['new'] })).rejects.toThrow(/registered/);
+  });
+});
+
+describe('Scorer with a policy', () => {
+  it('hands the policy the mode scores and the warm-start posterior variance Σ x² v of each candidate', async () => {
+    const model = randomModel(41);
+    const ads = randomAds(new SeededRng(42), 12, model.dimensions.ad);
+    const user = randomVector(new SeededRng(43), model.dimensions.user);
+    const context = randomVector(new SeededRng(44), model.dimensions.context, 0.5);
+    let seen: PolicyCandidates | undefined;
+    const policy: RankingPolicy = {
+      name: 'spy',
+      decide(c, { k }) {
+        seen = { ...c, mean: c.mean.slice(), variance: c.variance.slice() };
+        return { slate: Int32Array.from({ length: k }, (_, i) => i), scores: c.mean.slice(0, k), propensity: 1, slatePropensity: 1, slatePropensityStdError: 0, policy: 'spy' };
+      },
+    };
+    const scorer = new Scorer({ model, ads, policy });
+    const res = await scorer.rank({ user, context, candidates: ads.map((a) => a.id), slateSize: 2 });
+    expect(res.decision?.adIds).toEqual(['ad0', 'ad1']);
+    for (let i = 0; i < ads.length; i++) {
+      const ad = ads[i] as AdInput;
+      closeTo(seen?.mean[i] as number, direct(model, ad, user, context, undefined).score);
+      // Reference: the per-campaign (ad-side) blocks only; request-side blocks are not drawn.
+      let v = 0;
+      for (const b of model.randomEffects.filter((x) => x.entityType === 'campaign' || x.entityType === 'advertiser')) {
+        const row = b.entityIds.indexOf(ad.entities?.[b.entityType] ?? '');
+        if (row < 0) continue;
+        const w = randomEffectWidth(b);
+        let off = 0;
+        if (b.bias) v += b.variances?.[row * w] as number;
+        off = b.bias ? 1 : 0;
+        for (const sel of b.features) {
+          const vec = sel.namespace === 'user' ? user : sel.namespace === 'context' ? context : ad.features;
+          sel.indices.forEach((f, q) => {
+            const at = vec.indices.indexOf(f);
+            if (at >= 0) v += (vec.values[at] as number) ** 2 * (b.variances?.[row * w + off + q] as number);
+          });
+          off += sel.indices.length;
+        }
+      }
+      closeTo(seen?.variance[i] as number, v, 1e-12);
+    }
+  });
+});
