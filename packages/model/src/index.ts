@@ -1,4 +1,4 @@
-export { validateModel, termIdsOf, randomEffectWidth, CROSS_NAMESPACES } from './model.js';
+export { validateModel, termIdsOf, randomEffectWidth, randomEffectPartIds, CROSS_NAMESPACES } from './model.js';
 export type {
   GlmixModel,
   ResponseLink,

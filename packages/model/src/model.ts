@@ -103,6 +103,15 @@ export function randomEffectWidth(block: Pick<RandomEffectBlock, 'bias' | 'featu
   return (block.bias ? 1 : 0) + block.features.reduce((s, f) => s + f.indices.length, 0);
 }
 
+/**
+ * The parts of a random-effect term, split as in LASER's eq. 1 by what they act on: `re:<id>:bias`
+ * (δ_j), `re:<id>:user` (x'η_j), `re:<id>:context` (z'ξ_j), `re:<id>:ad`. The model may carry a mean
+ * per part, so a scorer whose user features are late replaces only the user part.
+ */
+export function randomEffectPartIds(block: Pick<RandomEffectBlock, 'id' | 'bias' | 'features'>): TermId[] {
+  return [...(block.bias ? [`re:${block.id}:bias` as const] : []), ...block.features.map((f) => `re:${block.id}:${f.namespace}` as const)];
+}
+
 export function termIdsOf(model: GlmixModel): TermId[] {
   return [
     'intercept',
@@ -205,9 +214,10 @@ export function validateModel(m: GlmixModel): GlmixModel {
       checkVariances(`${f}.variances`, b.variances);
     }
   });
-  const terms = new Set<string>(termIdsOf(m));
+  // Means may also be kept per random-effect part (re:<id>:bias|user|context|ad), see Prediction.parts.
+  const terms = new Set<string>([...termIdsOf(m), ...m.randomEffects.flatMap(randomEffectPartIds)]);
   m.termMeans.forEach((t, i) => {
-    if (!terms.has(t.term)) throw invalidArgument(`termMeans[${i}].term`, t.term, `must name a term of this model (${[...terms].join(', ')})`);
+    if (!terms.has(t.term)) throw invalidArgument(`termMeans[${i}].term`, t.term, `must name a term of this model or a random-effect part (${[...terms].join(', ')})`);
     checkFinite(`termMeans[${i}].mean`, [t.mean]);
   });
   return m;

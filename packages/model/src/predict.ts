@@ -1,5 +1,5 @@
 import { emptySparseVector, invalidArgument, type FeatureNamespace, type SparseVector } from '@laserkit/core';
-import { CROSS_NAMESPACES, randomEffectWidth, type CrossTerm, type GlmixModel, type RandomEffectBlock, type TermId } from './model.js';
+import { CROSS_NAMESPACES, randomEffectPartIds, randomEffectWidth, type CrossTerm, type GlmixModel, type RandomEffectBlock, type TermId } from './model.js';
 
 /** One impression to score: a sparse vector per namespace and the ids of its entities. */
 export interface Example {
@@ -17,7 +17,12 @@ export interface Prediction {
   readonly response: number;
   /** Each term's contribution to s. */
   readonly terms: ReadonlyMap<TermId, number>;
+  /**
+   * With `{ parts: true }`: each random-effect term split into its parts (see randomEffectPartIds).
+   */
+  readonly parts?: ReadonlyMap<TermId, number>;
 }
+
 
 /**
  * Direct scoring from the model: the reference every faster path (the scorer's factorized cache)
@@ -30,7 +35,7 @@ export class ModelPredictor {
     this.entityIndex = new Map(model.randomEffects.map((b) => [b.id, new Map(b.entityIds.map((id, i) => [id, i]))]));
   }
 
-  predict(example: Example): Prediction {
+  predict(example: Example, options: { readonly parts?: boolean } = {}): Prediction {
     const m = this.model;
     const vec = (ns: FeatureNamespace): SparseVector => {
       const v = example[ns] ?? emptySparseVector(m.dimensions[ns]);
@@ -49,14 +54,16 @@ export class ModelPredictor {
       const [l, r] = CROSS_NAMESPACES[c.id];
       terms.set(`cross:${c.id}`, crossValue(c, vec(l), vec(r)));
     }
+    const parts = options.parts === true ? new Map<TermId, number>() : undefined;
     for (const b of m.randomEffects) {
       const id = example.entities?.[b.entityType];
       const row = id === undefined ? undefined : this.entityIndex.get(b.id)?.get(id);
-      terms.set(`re:${b.id}`, row === undefined ? 0 : randomEffectValue(b, row, vec));
+      if (parts !== undefined) for (const part of randomEffectPartIds(b)) parts.set(part, 0);
+      terms.set(`re:${b.id}`, row === undefined ? 0 : randomEffectValue(b, row, vec, parts));
     }
     let score = 0;
     for (const v of terms.values()) score += v;
-    return { score, response: applyLink(m.link, score), terms };
+    return { score, response: applyLink(m.link, score), terms, ...(parts === undefined ? {} : { parts }) };
   }
 }
 
@@ -99,12 +106,14 @@ function crossValue(c: CrossTerm, left: SparseVector, right: SparseVector): numb
   return s;
 }
 
-function randomEffectValue(b: RandomEffectBlock, row: number, vec: (ns: FeatureNamespace) => SparseVector): number {
+function randomEffectValue(b: RandomEffectBlock, row: number, vec: (ns: FeatureNamespace) => SparseVector, parts: Map<TermId, number> | undefined): number {
   const width = randomEffectWidth(b);
   const base = row * width;
   let s = b.bias ? (b.coefficients[base] as number) : 0;
+  if (parts !== undefined && b.bias) parts.set(`re:${b.id}:bias`, s);
   let offset = b.bias ? 1 : 0;
   for (const sel of b.features) {
+    const before = s;
     const v = vec(sel.namespace);
     // Merge the example's active columns with the block's selected columns (both sorted).
     let p = 0;
@@ -119,6 +128,7 @@ function randomEffectValue(b: RandomEffectBlock, row: number, vec: (ns: FeatureN
       } else if (a < c) p++;
       else q++;
     }
+    if (parts !== undefined) parts.set(`re:${b.id}:${sel.namespace}`, (parts.get(`re:${b.id}:${sel.namespace}`) ?? 0) + (s - before));
     offset += sel.indices.length;
   }
   return s;

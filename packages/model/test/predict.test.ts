@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { sparseVector, toDense } from '@laserkit/core';
+import { SeededRng, sparseVector, toDense } from '@laserkit/core';
 import { ModelPredictor } from '../src/predict.js';
 import { randomModel } from './fixtures.js';
-import type { GlmixModel } from '../src/model.js';
+import { randomEffectPartIds, validateModel, type GlmixModel } from '../src/model.js';
 
 /** The score from dense algebra: every cross as a full dense matrix, every block expanded. */
 function denseScore(m: GlmixModel, x: Float64Array, c: Float64Array, z: Float64Array, campaign?: string): number {
@@ -59,5 +59,29 @@ describe('direct prediction', () => {
 
   it('rejects a vector of the wrong dimension', () => {
     expect(() => new ModelPredictor(randomModel(1)).predict({ user: sparseVector(3, [1]) })).toThrow("example.user.dimension (3) must equal the model's dimensions.user (12)");
+  });
+});
+
+describe('random-effect parts', () => {
+  it('split each random-effect term into bias, user, context (and ad) parts that sum to it', () => {
+    const model = randomModel(5);
+    const predictor = new ModelPredictor(model);
+    const rng = new SeededRng(6);
+    for (let t = 0; t < 20; t++) {
+      const vec = (n: number) => sparseVector(n, [...new Set(Array.from({ length: 4 }, () => rng.nextInt(n)))].sort((a, b) => a - b), undefined);
+      const p = predictor.predict({ user: vec(model.dimensions.user), context: vec(model.dimensions.context), ad: vec(model.dimensions.ad), entities: { campaign: `c${rng.nextInt(4)}` } }, { parts: true });
+      for (const b of model.randomEffects) {
+        const ids = randomEffectPartIds(b);
+        expect(ids.length).toBeGreaterThan(1);
+        const sum = ids.reduce((s, id) => s + (p.parts?.get(id) as number), 0);
+        expect(sum).toBeCloseTo(p.terms.get(`re:${b.id}`) as number, 12);
+      }
+    }
+  });
+
+  it('a model may carry means of parts; an unknown part is rejected', () => {
+    const model = randomModel(5);
+    expect(() => validateModel({ ...model, termMeans: [{ term: 're:perCampaign:user', mean: 0.1 }] })).not.toThrow();
+    expect(() => validateModel({ ...model, termMeans: [{ term: 're:perCampaign:ad', mean: 0.1 }] })).toThrow(/termMeans\[0\]\.term \("re:perCampaign:ad"\) must name a term of this model or a random-effect part/);
   });
 });

@@ -66,6 +66,8 @@ export interface AdRandomEffectPartials {
   readonly block: RandomEffectBlock;
   /** δ_j plus the block's ad-namespace part c_j'θ_j (both per-ad constants). */
   readonly constant: Float64Array;
+  /** 1 where the ad's entity has coefficients; an unseen entity's term is exactly 0 (the prior mean). */
+  readonly known: Uint8Array;
   /** η_j over user features and ξ_j over context features, feature-major. */
   readonly rows: Partial<Record<'user' | 'context', FeatureRows>>;
   /** Posterior variances of the same coefficients (Thompson sampling draws these), or null. */
@@ -176,6 +178,7 @@ function materializeBlock(b: RandomEffectBlock, model: GlmixModel, ads: readonly
   const width = randomEffectWidth(b);
   const entityRow = new Map(b.entityIds.map((id, i) => [id, i]));
   const constant = new Float64Array(n);
+  const known = new Uint8Array(n);
   const varianceConstant = b.variances === null ? null : new Float64Array(n);
   const rows: Partial<Record<'user' | 'context', FeatureRows>> = {};
   const varianceRows: Partial<Record<'user' | 'context', FeatureRows>> = {};
@@ -190,6 +193,7 @@ function materializeBlock(b: RandomEffectBlock, model: GlmixModel, ads: readonly
     const id = a.entities?.[b.entityType];
     const e = id === undefined ? undefined : entityRow.get(id);
     if (e === undefined) return; // an unseen entity contributes its prior mean, 0
+    known[j] = 1;
     const base = e * width;
     let offset = 0;
     if (b.bias) {
@@ -223,7 +227,7 @@ function materializeBlock(b: RandomEffectBlock, model: GlmixModel, ads: readonly
     }
   });
   for (const r of [...Object.values(rows), ...Object.values(varianceRows)]) r.seal();
-  return { term: `re:${b.id}`, block: b, constant, rows, varianceConstant, varianceRows, dependsOn: [...dependsOn] };
+  return { term: `re:${b.id}`, block: b, constant, known, rows, varianceConstant, varianceRows, dependsOn: [...dependsOn] };
 }
 
 function valueAt(v: SparseVector, f: number): number {

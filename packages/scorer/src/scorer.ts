@@ -89,7 +89,10 @@ export interface RankResult {
   readonly modelVersion: string;
   /** Every candidate, best first (by score at the mode). */
   readonly ranked: readonly RankedAd[];
-  /** Terms replaced by their mean over an unbiased sample because an input was not ready. */
+  /**
+   * Terms replaced by their mean over an unbiased sample because an input was not ready; a
+   * random-effect part (`re:<id>:user`) when only that part of the term was replaced.
+   */
   readonly substituted: readonly TermId[];
   /** Inputs that were not ready, and why. */
   readonly fallbacks: readonly { readonly namespace: FeatureNamespace; readonly reason: FallbackReason }[];
@@ -482,8 +485,15 @@ export class Scorer {
 
     for (const p of catalog.randomEffects) {
       const term = p.term;
-      if (!p.dependsOn.every(ready)) {
-        substitute(term);
+      // A late input replaces only its own part of the term (x'η_j for late user features) when the
+      // model carries that part's mean; otherwise the whole term falls back to its mean.
+      // Ads of unseen entities have the term exactly 0 whatever is late: means go to the others.
+      const late = p.dependsOn.filter((ns) => !ready(ns));
+      if (late.length > 0 && !late.every((ns) => means.has(`${term}:${ns}`))) {
+        substituted.push(term);
+        const mean = means.get(term) ?? 0;
+        const t = target(term);
+        for (let i = 0; i < n; i++) if (p.known[slots[i] as number] === 1) t[i] = (t[i] as number) + mean;
         continue;
       }
       const t = target(term);
@@ -492,6 +502,12 @@ export class Scorer {
         const rows = p.rows[ns];
         const x = vectorOf(ns);
         if (rows !== undefined && x !== null) addRows(t, rows, x, slots, n, N, false);
+      }
+      for (const ns of late) {
+        const part = `${term}:${ns}` as const;
+        substituted.push(part);
+        const mean = means.get(part) as number;
+        for (let i = 0; i < n; i++) if (p.known[slots[i] as number] === 1) t[i] = (t[i] as number) + mean;
       }
     }
 

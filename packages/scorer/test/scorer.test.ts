@@ -106,7 +106,11 @@ describe('Scorer deadlines and failures', () => {
     expect(userTerms(model).length).toBeGreaterThan(1);
     expect([...late.substituted].sort()).toEqual(userTerms(model).sort());
     const means = new Map(model.termMeans.map((m) => [m.term, m.mean]));
-    for (const t of late.substituted) expect((late.terms?.get(t) as Float64Array)[0]).toBe(means.get(t) ?? 0);
+    const known = (i: number) => ['c0', 'c1', 'c2', 'c3'].includes(ads[i]?.entities?.campaign ?? '');
+    for (const t of late.substituted) {
+      const values = late.terms?.get(t) as Float64Array;
+      values.forEach((v, i) => expect(v).toBe(t.startsWith('re:perCampaign') && !known(i) ? 0 : (means.get(t) ?? 0)));
+    }
 
     d.resolve(user); // the provider answers after the deadline
     await flush();
@@ -114,6 +118,27 @@ describe('Scorer deadlines and failures', () => {
     expect(next.substituted).toEqual([]);
     expect(d.calls()).toBe(1);
     for (const r of next.ranked) closeTo(r.score, direct(model, ads[r.position] as AdInput, user, context, 'm1').score);
+  });
+
+  it('replaces only the late part of a random-effect term when the model carries that part\'s mean', async () => {
+    const withParts: GlmixModel = { ...model, termMeans: [...model.termMeans, { term: 're:perCampaign:user', mean: 0.25 }] };
+    const clock = new ManualClock(0);
+    const scorer = new Scorer({ model: withParts, ads, clock, defaultDeadlineMs: 10 });
+    const pending = scorer.rank({ user: deferredSource('late-user').source, context, candidates, explain: true });
+    await flush();
+    clock.advance(10);
+    const late = await pending;
+    expect(late.substituted).toContain('re:perCampaign:user');
+    expect(late.substituted).not.toContain('re:perCampaign');
+    const predictor = new ModelPredictor(withParts);
+    for (let i = 0; i < candidates.length; i++) {
+      const ad = ads[i] as AdInput;
+      const p = predictor.predict({ context, ad: ad.features, entities: ad.entities ?? {} }, { parts: true });
+      const known = (p.parts?.get('re:perCampaign:bias') ?? 0) + (p.parts?.get('re:perCampaign:context') ?? 0) + (p.parts?.get('re:perCampaign:ad') ?? 0);
+      // An ad of an unseen campaign has the term exactly 0, late or not.
+      const inCampaign = withParts.randomEffects[0]?.entityIds.includes(ad.entities?.campaign ?? '') === true;
+      closeTo((late.terms?.get('re:perCampaign') as Float64Array)[i] as number, inCampaign ? known + 0.25 : 0);
+    }
   });
 
   it('never throws when a backend fails: failed inputs fall back to means, and an open breaker stops calling the backend', async () => {

@@ -109,7 +109,9 @@ export function computeTermMeans(model: GlmixModel, set: TrainingSet, rows: Int3
   const predictor = new ModelPredictor(model);
   const sums = new Map<TermId, number>();
   for (const i of rows) {
-    for (const [term, value] of predictor.predict(exampleOf(set, i)).terms) sums.set(term, (sums.get(term) ?? 0) + value);
+    const p = predictor.predict(exampleOf(set, i), { parts: true });
+    for (const [term, value] of p.terms) sums.set(term, (sums.get(term) ?? 0) + value);
+    for (const [part, value] of p.parts ?? []) sums.set(part, (sums.get(part) ?? 0) + value);
   }
   return [...sums].map(([term, s]) => ({ term, mean: rows.length > 0 ? s / rows.length : 0 }));
 }
