@@ -12,6 +12,7 @@ import {
   type FeatureNamespace,
   type SparseVector,
 } from '@laserkit/core';
+import type { Lazy } from '@laserkit/features';
 import { applyLink, randomEffectWidth, validateModel, type GlmixModel, type RandomEffectBlock, type TermId } from '@laserkit/model';
 import { LRUCache } from 'lru-cache';
 import { AdCatalog, type AdInput, type FeatureRows } from './ad-catalog.js';
@@ -19,14 +20,11 @@ import { RankOrder } from './rank-order.js';
 import { leftOf, sidePartialSpecs, userContextValue, type SidePartialSpec } from './request-side.js';
 
 /**
- * A request-side feature vector that may not be ready yet: `key` names its content (from the
- * feature pipeline: it depends only on request info), `get()` produces it, possibly from a slow
- * backend. Structurally the feature pipeline's `Lazy<SparseVector>`.
+ * A request-side feature vector that may not be ready yet: the feature pipeline's keyed lazy
+ * vector. `key` names its content (it depends only on request info), `get()` produces it,
+ * possibly from a slow backend.
  */
-export interface VectorSource {
-  readonly key: string;
-  get(): SparseVector | Promise<SparseVector>;
-}
+export type VectorSource = Lazy<SparseVector>;
 
 export type RequestVector = SparseVector | VectorSource;
 
