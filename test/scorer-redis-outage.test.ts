@@ -31,6 +31,7 @@ describeWithServices(['redis'], 'scorer through a Redis outage', () => {
   const startServer = async (): Promise<void> => {
     server = spawn('redis-server', ['--port', String(PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
     const probe = new Redis(PORT, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined); // refused until the server is up
     for (let i = 0; i < 100; i++) {
       try {
         await probe.connect();

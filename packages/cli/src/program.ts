@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { isLaserError } from '@laserkit/core';
 import { registerDemo } from './demo-command.js';
 import { registerGenerate } from './generate-command.js';
+import { registerScore } from './score-command.js';
 import { registerTrain } from './train-command.js';
 
 export function createProgram(): Command {
@@ -11,6 +12,7 @@ export function createProgram(): Command {
     .showHelpAfterError();
   registerGenerate(program);
   registerTrain(program);
+  registerScore(program);
   registerDemo(program);
   return program;
 }

@@ -30,6 +30,7 @@ describe('laserkit command', () => {
     expect(code).toBe(0);
     expect(readFileSync(join(dir, 'demo', 'traffic.tsv'), 'utf8').split('\n').length).toBe(2002);
     expect(lines.join('\n')).toContain('campaign warmness');
+    expect(lines.join('\n')).toMatch(/true click probability of the top-ranked campaign/);
     expect(readFileSync(join(dir, 'demo', 'model.avro')).subarray(0, 3).toString()).toBe('Obj');
   });
 
@@ -73,5 +74,37 @@ describe('laserkit train and evaluate', () => {
     spy.mockRestore();
     expect(code).toBe(2);
     expect(errors.join('')).toMatch(/laserkit: .*bad\.avro: not a model artifact/);
+  });
+});
+
+describe('laserkit score', () => {
+  const golden = join(import.meta.dirname, '..', '..', '..', 'datasets', 'golden', 'scoring');
+
+  it('ranks each request\'s candidates with a model and writes the top ads', async () => {
+    const out = join(dir, 'ranked.jsonl');
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((s: string) => void lines.push(s));
+    const code = await main(['score', '--model', join(golden, 'model.avro'), '--ads', join(golden, 'ads.jsonl'), '--requests', join(golden, 'requests.jsonl'), '--out', out, '--top', '3']);
+    spy.mockRestore();
+    expect(code).toBe(0);
+    const ranked = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { ranked: { score: number }[]; substituted: string[] });
+    expect(ranked).toHaveLength(40);
+    for (const r of ranked) {
+      expect(r.ranked).toHaveLength(3);
+      expect(r.ranked[0]!.score).toBeGreaterThanOrEqual(r.ranked[1]!.score);
+      expect(r.substituted).toEqual([]);
+    }
+    expect(lines.join('\n')).toMatch(/scored 40 requests \(1000 candidates\)/);
+  });
+
+  it('a bad request line is reported with file, line, field and value', async () => {
+    const requests = join(dir, 'bad-requests.jsonl');
+    writeFileSync(requests, '{"candidates": ["c1"], "user": [1, 2]}\n{"candidates": [], "user": [1]}\n');
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((s: string) => void errors.push(s));
+    const code = await main(['score', '--model', join(golden, 'model.avro'), '--ads', join(golden, 'ads.jsonl'), '--requests', requests]);
+    spy.mockRestore();
+    expect(code).toBe(2);
+    expect(errors.join('')).toMatch(/bad-requests\.jsonl:2: candidates \(array\(length 0\)\) must be a non-empty array of ad ids/);
   });
 });
