@@ -157,6 +157,12 @@ interface Side {
   readonly fallback: FallbackReason | null;
 }
 
+/** An input still being fetched; `partials` fills in as cache tiers answer. */
+interface PendingSide {
+  readonly partials: Map<string, PartialValue>;
+  readonly promise: Promise<Side>;
+}
+
 const NO_PARTIALS: ReadonlyMap<string, PartialValue> = new Map();
 
 /**
@@ -294,25 +300,26 @@ export class Scorer {
   private async resolveSides(active: ActiveModel, request: RankRequest, started: number, budgetMs: number): Promise<Record<'user' | 'context', Side>> {
     const user = this.startSide(active, 'user', request.user);
     const context = this.startSide(active, 'context', request.context);
-    if (!(user instanceof Promise) && !(context instanceof Promise)) return { user, context };
+    if (!('promise' in user) && !('promise' in context)) return { user, context };
     // Wait for the slow inputs, but not past the deadline.
     const remaining = Math.max(0, budgetMs - (this.clock.monotonicMs() - started));
     let timer: ReturnType<Clock['setTimeout']> | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = this.clock.setTimeout(() => resolve('deadline'), remaining);
     });
-    const settle = (s: Side | Promise<Side>, ns: 'user' | 'context'): Promise<Side> =>
-      s instanceof Promise ? Promise.race([s, deadline.then(() => this.lateSide(active, ns, request[ns] as VectorSource))]) : Promise.resolve(s);
+    // Past the deadline without the vector: whatever partials arrived by then; the rest become means.
+    const settle = (s: Side | PendingSide): Promise<Side> =>
+      'promise' in s ? Promise.race([s.promise, deadline.then((): Side => ({ vector: null, partials: s.partials, fallback: 'deadline' }))]) : Promise.resolve(s);
     try {
-      const [u, c] = await Promise.all([settle(user, 'user'), settle(context, 'context')]);
+      const [u, c] = await Promise.all([settle(user), settle(context)]);
       return { user: u, context: c };
     } finally {
       if (timer !== undefined) this.clock.clearTimeout(timer);
     }
   }
 
-  /** A side that is ready now (a vector, or a cached one), or a promise of it. */
-  private startSide(active: ActiveModel, ns: 'user' | 'context', input: RequestVector | undefined): Side | Promise<Side> {
+  /** A side that is ready now (a vector, or a cached one), or a pending one. */
+  private startSide(active: ActiveModel, ns: 'user' | 'context', input: RequestVector | undefined): Side | PendingSide {
     if (input === undefined) return { vector: null, partials: new Map(), fallback: null };
     if (!('key' in input) || typeof (input as VectorSource).get !== 'function') {
       const v = this.checkVector(ns, input as SparseVector, active.model);
@@ -323,11 +330,31 @@ export class Scorer {
     const cached = this.vectors.get(source.key);
     const partials = this.cachedPartials(active, ns, source.key);
     if (cached !== undefined) return this.readySide(active, ns, source.key, cached, partials);
+    // Meanwhile, ask the shared tier (another node may have computed this user's partials): what it
+    // returns before the deadline spares those terms from substitution if the vector is late.
+    const shared = this.sharedPartials(active, ns, source.key, partials);
     const breaker = this.breakers[ns];
-    if (!breaker.allows()) return { vector: null, partials, fallback: 'circuit-open' };
-    return this.fetch(ns, source, breaker, active.model).then(
-      (v) => this.readySide(active, ns, source.key, v, partials),
-      () => ({ vector: null, partials, fallback: 'error' }),
+    if (!breaker.allows()) return { partials, promise: shared.then(() => ({ vector: null, partials, fallback: 'circuit-open' })) };
+    return {
+      partials,
+      promise: this.fetch(ns, source, breaker, active.model).then(
+        (v) => this.readySide(active, ns, source.key, v, partials),
+        () => shared.then(() => ({ vector: null, partials, fallback: 'error' })),
+      ),
+    };
+  }
+
+  /** Fills `into` with the missing partials the shared tier holds; never rejects. */
+  private sharedPartials(active: ActiveModel, ns: 'user' | 'context', key: string, into: Map<string, PartialValue>): Promise<void> {
+    const missing = active.sideSpecs[ns].filter((s) => !into.has(s.term));
+    if (this.cache === this.local || missing.length === 0) return Promise.resolve();
+    return this.cache.getMany(missing.map((s) => this.partialKey(active, key, s.term))).then(
+      (values) =>
+        values.forEach((v, i) => {
+          const term = (missing[i] as SidePartialSpec).term;
+          if (v !== undefined && !into.has(term)) into.set(term, v);
+        }),
+      () => undefined,
     );
   }
 
@@ -356,11 +383,6 @@ export class Scorer {
     });
     this.inflight.set(source.key, p);
     return p;
-  }
-
-  /** Past the deadline without the vector: whatever partials are cached by now; the rest become means. */
-  private lateSide(active: ActiveModel, ns: 'user' | 'context', source: VectorSource): Side {
-    return { vector: null, partials: this.cachedPartials(active, ns, source.key), fallback: 'deadline' };
   }
 
   private readySide(active: ActiveModel, ns: 'user' | 'context', key: string, v: SparseVector, cached: Map<string, PartialValue>): Side {

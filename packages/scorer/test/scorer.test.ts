@@ -2,6 +2,7 @@ import { LaserError, ManualClock, SeededRng, emptySparseVector, type SparseVecto
 import { ModelPredictor, randomEffectWidth, type GlmixModel, type TermId } from '@laserkit/model';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { InProcessTier, TieredCache } from '@laserkit/cache';
 import { Scorer, type AdInput, type PolicyCandidates, type RankingPolicy, type VectorSource } from '../src/index.js';
 import { randomAds, randomModel, randomVector } from './random-model.js';
 
@@ -265,5 +266,64 @@ describe('Scorer with a policy', () => {
       }
       closeTo(seen?.variance[i] as number, v, 1e-12);
     }
+  });
+});
+
+describe('Scorer with a shared tier', () => {
+  it('a late user is scored from partials another node left in the shared tier; only terms needing the vector fall back', async () => {
+    const base = randomModel(51);
+    const model: GlmixModel = {
+      ...base,
+      main: [...base.main.filter((m) => m.namespace !== 'user'), { namespace: 'user', weights: new Float64Array(base.dimensions.user).fill(0.1), variances: null }],
+      crosses: [{ kind: 'lowRank', id: 'userAd', rank: 2, leftFactors: Float64Array.from({ length: base.dimensions.user * 2 }, (_, i) => Math.sin(i)), rightFactors: Float64Array.from({ length: base.dimensions.ad * 2 }, (_, i) => Math.cos(i)) }],
+      randomEffects: base.randomEffects.slice(0, 1),
+      termMeans: [],
+    };
+    const ads = randomAds(new SeededRng(52), 10, model.dimensions.ad);
+    const user = randomVector(new SeededRng(53), model.dimensions.user);
+    const shared = new InProcessTier();
+    const nodeA = new Scorer({ model, ads, cache: new TieredCache({ local: new InProcessTier(), shared }) });
+    await nodeA.rank({ user: { key: 'user:7', get: () => user }, candidates: ['ad0'] });
+    await flush();
+
+    const clock = new ManualClock(0);
+    const nodeB = new Scorer({ model, ads, clock, cache: new TieredCache({ local: new InProcessTier({ clock }), shared }) });
+    const pending = nodeB.rank({ user: deferredSource('user:7').source, candidates: ads.map((a) => a.id), explain: true });
+    await flush();
+    clock.advance(10);
+    const res = await pending;
+    expect(res.fallbacks).toEqual([{ namespace: 'user', reason: 'deadline' }]);
+    expect(res.substituted).toEqual(['re:perCampaign']); // x'η_j needs the vector itself
+    for (const r of res.ranked) {
+      const want = direct(model, ads[r.position] as AdInput, user, undefined, undefined);
+      closeTo((res.terms?.get('main:user') as Float64Array)[r.position] as number, want.terms.get('main:user') as number);
+      closeTo((res.terms?.get('cross:userAd') as Float64Array)[r.position] as number, want.terms.get('cross:userAd') as number);
+    }
+  });
+});
+
+describe('Scorer model swaps under load', () => {
+  it('every answer is consistent with the one model version it reports, while versions swap', async () => {
+    const models = [randomModel(61), { ...randomModel(62), modelId: 'random-62', modelVersion: 5 }];
+    const ads = randomAds(new SeededRng(63), 25, 12);
+    const users = Array.from({ length: 8 }, (_, i) => randomVector(new SeededRng(70 + i), 30));
+    const scorer = new Scorer({ model: models[0] as GlmixModel, ads });
+    const byVersion = new Map(models.map((m) => [`${m.modelId}@${m.modelVersion}`, m]));
+    const inFlight: Promise<unknown>[] = [];
+    for (let i = 0; i < 200; i++) {
+      const u = i % users.length;
+      const delay = i % 3;
+      const source: VectorSource = { key: `u${u}-${i}`, get: () => new Promise((r) => setTimeout(() => r(users[u] as SparseVector), delay)) };
+      inFlight.push(
+        scorer.rank({ user: source, candidates: ads.map((a) => a.id), deadlineMs: 5_000 }).then((res) => {
+          const m = byVersion.get(res.modelVersion) as GlmixModel;
+          for (const r of res.ranked) closeTo(r.score, direct(m, ads[r.position] as AdInput, users[u], undefined, undefined).score);
+        }),
+      );
+      if (i % 10 === 0) scorer.setModel(models[(i / 10) % 2] as GlmixModel);
+      if (i % 7 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    await Promise.all(inFlight);
+    expect(scorer.counters.requests).toBe(200);
   });
 });
