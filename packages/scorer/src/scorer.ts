@@ -1,4 +1,4 @@
-import { InProcessTier, type PartialKey, type PartialValue, type PartialsTier } from '@laserkit/cache';
+import { InProcessTier, TieredCache, type PartialKey, type PartialValue, type PartialsTier, type TierStats } from '@laserkit/cache';
 import {
   CircuitBreaker,
   SeededRng,
@@ -201,7 +201,7 @@ export class Scorer {
     this.maxActiveFeatures = checkInteger('limits.maxActiveFeatures', options.limits?.maxActiveFeatures ?? d.maxActiveFeatures, 1);
     this.clock = options.clock ?? systemClock;
     this.cache = options.cache ?? new InProcessTier({ clock: this.clock });
-    this.local = this.cache instanceof InProcessTier ? this.cache : 'local' in this.cache && this.cache.local instanceof InProcessTier ? this.cache.local : null;
+    this.local = this.cache instanceof InProcessTier ? this.cache : this.cache instanceof TieredCache ? this.cache.local : null;
     this.vectors = new LRUCache({ max: checkInteger('maxCachedVectors', options.maxCachedVectors ?? d.maxCachedVectors, 1) });
     this.breakers = { user: new CircuitBreaker({ clock: this.clock, ...options.breaker }), context: new CircuitBreaker({ clock: this.clock, ...options.breaker }) };
     this.policy = options.policy;
@@ -210,6 +210,12 @@ export class Scorer {
     this.ads = new Map();
     for (const a of options.ads ?? []) this.ads.set(a.id, a);
     this.active = activate(options.model, [...this.ads.values()]);
+  }
+
+  /** Request counters and each cache tier's hits and misses, per term. */
+  stats(): { readonly requests: number; readonly substitutedRequests: number; readonly backgroundErrors: number; readonly cache: readonly TierStats[]; readonly breakers: Readonly<Record<'user' | 'context', string>> } {
+    const cache = this.cache instanceof TieredCache ? this.cache.allStats() : [this.cache.stats()];
+    return { ...this.counters, cache, breakers: { user: this.breakers.user.state, context: this.breakers.context.state } };
   }
 
   get modelVersion(): string {

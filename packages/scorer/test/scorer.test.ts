@@ -294,6 +294,10 @@ describe('Scorer with a shared tier', () => {
     const res = await pending;
     expect(res.fallbacks).toEqual([{ namespace: 'user', reason: 'deadline' }]);
     expect(res.substituted).toEqual(['re:perCampaign']); // x'η_j needs the vector itself
+    const tiers = nodeB.stats().cache;
+    expect(tiers.map((t) => t.tier)).toEqual(['in-process', 'in-process']);
+    // The shared tier (one object for both nodes here): node A's first lookup missed, node B's hit.
+    expect(tiers[1]?.byTerm['main:user']).toEqual({ hits: 1, misses: 1 });
     for (const r of res.ranked) {
       const want = direct(model, ads[r.position] as AdInput, user, undefined, undefined);
       closeTo((res.terms?.get('main:user') as Float64Array)[r.position] as number, want.terms.get('main:user') as number);
