@@ -5,6 +5,7 @@ import { createTraffic, type TrafficOptions } from '@laserkit/datasets';
 import { integerArg } from './options.js';
 import { runGenerate } from './generate-command.js';
 import { runScore, writeScoringFilesFromTraffic } from './score-command.js';
+import { describeSimulation, runSimulation } from './simulate-command.js';
 import { DEFAULT_TRAIN_CONFIG, runEvaluate, runTrain } from './train-command.js';
 
 /** Traffic small enough to train in seconds, with feature spaces the rows can actually teach. */
@@ -50,12 +51,15 @@ export async function runDemo(dir: string, rows: number, seed: number, log: (s: 
   });
   const n = scored.results.length;
   log(`true click probability of the top-ranked campaign ${(top / n).toFixed(4)}, of an average candidate ${(mean / n).toFixed(4)}, of the best candidate ${(best / n).toFixed(4)} (lift ${(top / mean).toFixed(2)}×)`);
+
+  log('\n5. explore: a short simulation of Thompson sampling against exploit-only, ε-greedy and UCB on traffic with known click probabilities');
+  log(describeSimulation(runSimulation({ impressions: 50_000, refitEveryImpressions: 10_000, traffic: { campaigns: 200 } })));
 }
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run the main job end to end on embedded defaults: generate, train, evaluate, score')
+    .description('run the main job end to end on embedded defaults: generate, train, evaluate, score, explore')
     .option('--dir <dir>', 'working folder for the files it writes', 'laserkit-demo')
     .option('--rows <n>', 'impressions to generate', integerArg(1, 2 ** 31 - 1), 200_000)
     .option('--seed <n>', 'random seed', integerArg(0, 0xffffffff), 1)

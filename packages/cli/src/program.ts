@@ -3,6 +3,7 @@ import { isLaserError } from '@laserkit/core';
 import { registerDemo } from './demo-command.js';
 import { registerGenerate } from './generate-command.js';
 import { registerScore } from './score-command.js';
+import { registerSimulate } from './simulate-command.js';
 import { registerTrain } from './train-command.js';
 
 export function createProgram(): Command {
@@ -13,6 +14,7 @@ export function createProgram(): Command {
   registerGenerate(program);
   registerTrain(program);
   registerScore(program);
+  registerSimulate(program);
   registerDemo(program);
   return program;
 }

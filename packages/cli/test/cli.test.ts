@@ -31,6 +31,7 @@ describe('laserkit command', () => {
     expect(readFileSync(join(dir, 'demo', 'traffic.tsv'), 'utf8').split('\n').length).toBe(2002);
     expect(lines.join('\n')).toContain('campaign warmness');
     expect(lines.join('\n')).toMatch(/true click probability of the top-ranked campaign/);
+    expect(lines.join('\n')).toMatch(/thompson/i);
     expect(readFileSync(join(dir, 'demo', 'model.avro')).subarray(0, 3).toString()).toBe('Obj');
   });
 

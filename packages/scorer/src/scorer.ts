@@ -12,6 +12,7 @@ import {
   type FeatureNamespace,
   type SparseVector,
 } from '@laserkit/core';
+import { TrafficRamp, type Candidates, type Decision, type Policy } from '@laserkit/explore';
 import type { Lazy } from '@laserkit/features';
 import { applyLink, randomEffectWidth, validateModel, type GlmixModel, type RandomEffectBlock, type TermId } from '@laserkit/model';
 import { LRUCache } from 'lru-cache';
@@ -29,28 +30,11 @@ export type VectorSource = Lazy<SparseVector>;
 export type RequestVector = SparseVector | VectorSource;
 
 /** The candidate set the explore layer sees: scores at the mode and warm-start variances. */
-export interface PolicyCandidates {
-  readonly count: number;
-  readonly mean: Float64Array;
-  readonly variance: Float64Array;
-  readonly bid?: Float64Array;
-  readonly link: 'logistic' | 'identity' | 'log';
-}
+export type PolicyCandidates = Candidates;
+export type PolicyDecision = Decision;
 
-export interface PolicyDecision {
-  readonly slate: Int32Array;
-  readonly scores: Float64Array;
-  readonly propensity: number;
-  readonly slatePropensity: number;
-  readonly slatePropensityStdError: number;
-  readonly policy: string;
-}
-
-/** An explore/exploit policy (see @laserkit/explore): chooses the shown slate and logs its propensity. */
-export interface RankingPolicy {
-  readonly name: string;
-  decide(candidates: PolicyCandidates, options: { readonly k: number; readonly rng: SeededRng }): PolicyDecision;
-}
+/** An explore/exploit policy of @laserkit/explore: chooses the shown slate and logs its propensity. */
+export type RankingPolicy = Pick<Policy, 'name' | 'decide'>;
 
 export interface RankRequest {
   /** The user's features x_i, or a keyed source of them. */
@@ -65,6 +49,8 @@ export interface RankRequest {
   readonly entities?: Readonly<Record<string, string>>;
   /** Per-candidate bids, parallel to `candidates`, for policies that rank by bid × probability. */
   readonly bids?: ArrayLike<number>;
+  /** The user's id: required when the policy is a traffic ramp, which assigns users to arms by it. */
+  readonly userId?: string;
   /** Size of the slate a policy chooses. @default 1 */
   readonly slateSize?: number;
   /** Return every term's value per candidate (for debugging and parity checks; slower). */
@@ -123,7 +109,8 @@ export interface ScorerOptions {
   readonly limits?: ScorerLimits;
   /** Guards each input backend (one breaker per namespace). */
   readonly breaker?: CircuitBreakerOptions;
-  readonly policy?: RankingPolicy;
+  /** How the shown ads are chosen: a policy, or a traffic ramp of named arms (needs `request.userId`). */
+  readonly policy?: RankingPolicy | TrafficRamp;
   /** Randomness of the policy. @default new SeededRng(1) */
   readonly rng?: SeededRng;
   readonly clock?: Clock;
@@ -185,7 +172,7 @@ export class Scorer {
   private readonly computeReserveMs: number;
   private readonly maxCandidates: number;
   private readonly maxActiveFeatures: number;
-  private readonly policy: RankingPolicy | undefined;
+  private readonly policy: RankingPolicy | TrafficRamp | undefined;
   private readonly rng: SeededRng;
   private readonly onBackgroundError: (error: unknown) => void;
   private readonly order = new RankOrder();
@@ -290,6 +277,7 @@ export class Scorer {
     if (request.deadlineMs !== undefined && (!Number.isFinite(request.deadlineMs) || request.deadlineMs <= 0)) throw invalidArgument('request.deadlineMs', request.deadlineMs, 'must be a finite number > 0');
     if (request.bids !== undefined && request.bids.length !== c.length) throw invalidArgument('request.bids', request.bids, `must have one bid per candidate (${c.length})`);
     if (request.slateSize !== undefined && (!Number.isInteger(request.slateSize) || request.slateSize < 1)) throw invalidArgument('request.slateSize', request.slateSize, 'must be an integer >= 1');
+    if (this.policy instanceof TrafficRamp && (typeof request.userId !== 'string' || request.userId.length === 0)) throw invalidArgument('request.userId', request.userId, 'must be a non-empty string: the scorer ranks through a traffic ramp, which assigns users to arms by id');
     for (let i = 0; i < c.length; i++) {
       if (active.catalog.slotOf(c[i] as string) < 0) throw invalidArgument(`request.candidates[${i}]`, c[i], 'must be the id of an ad registered with the scorer (setAds/upsertAds)');
     }
@@ -574,7 +562,8 @@ export class Scorer {
     const variance = this.warmStartVariance(active, slots, n, sides);
     const bids = request.bids === undefined ? undefined : Float64Array.from(request.bids);
     const candidates: PolicyCandidates = { count: n, mean: score, variance, link: model.link, ...(bids === undefined ? {} : { bid: bids }) };
-    const decision = this.policy.decide(candidates, { k: Math.min(request.slateSize ?? 1, n), rng: this.rng });
+    const options = { k: Math.min(request.slateSize ?? 1, n), rng: this.rng };
+    const decision = this.policy instanceof TrafficRamp ? this.policy.decide(request.userId as string, candidates, options) : this.policy.decide(candidates, options);
     return { ...out, decision: { ...decision, adIds: Array.from(decision.slate, (i) => request.candidates[i] as string) } };
   }
 

@@ -3,6 +3,7 @@ import { ModelPredictor, randomEffectWidth, type GlmixModel, type TermId } from 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InProcessTier, TieredCache } from '@laserkit/cache';
+import { ExploitOnlyPolicy, ThompsonSamplingPolicy, TrafficRamp } from '@laserkit/explore';
 import { Scorer, type AdInput, type PolicyCandidates, type RankingPolicy, type VectorSource } from '../src/index.js';
 import { randomAds, randomModel, randomVector } from './random-model.js';
 
@@ -329,5 +330,44 @@ describe('Scorer model swaps under load', () => {
     }
     await Promise.all(inFlight);
     expect(scorer.counters.requests).toBe(200);
+  });
+});
+
+describe('Scorer with the explore layer', () => {
+  const model = randomModel(81);
+  const ads = randomAds(new SeededRng(82), 30, model.dimensions.ad);
+  const user = randomVector(new SeededRng(83), model.dimensions.user);
+
+  it('Thompson sampling through a traffic ramp: each user stays in one arm, decisions carry the arm and the exact propensity', async () => {
+    const thompson = new ThompsonSamplingPolicy();
+    const ramp = new TrafficRamp({ arms: [{ name: 'control', policy: new ExploitOnlyPolicy(), percent: 90 }, { name: 'thompson', policy: thompson, percent: 10 }] });
+    let seen: PolicyCandidates | undefined;
+    const spy = { name: 'spy', decide: (c: PolicyCandidates, o: { k: number; rng: SeededRng }) => ((seen = { ...c, mean: c.mean.slice(), variance: c.variance.slice() }), thompson.decide(c, o)) };
+    const scorer = new Scorer({ model, ads, policy: ramp, rng: new SeededRng(5) });
+    const arms = new Map<string, string>();
+    for (let i = 0; i < 200; i++) {
+      const userId = `member-${i % 60}`;
+      const res = await scorer.rank({ user, candidates: ads.map((a) => a.id), userId });
+      const arm = res.decision?.arm as string;
+      expect(arm).toBe(ramp.armOf(userId).name);
+      if (arms.has(userId)) expect(arms.get(userId)).toBe(arm);
+      arms.set(userId, arm);
+      expect(res.decision?.propensity).toBeGreaterThan(0);
+      if (arm === 'control') expect(res.decision?.adIds[0]).toBe(res.ranked[0]?.adId);
+    }
+    expect(new Set(arms.values())).toEqual(new Set(['control', 'thompson']));
+
+    // The logged propensity of a Thompson decision is the policy's exact top-1 probability.
+    const direct = new Scorer({ model, ads, policy: spy, rng: new SeededRng(6) });
+    const res = await direct.rank({ user, candidates: ads.map((a) => a.id) });
+    const chosen = res.decision?.slate[0] as number;
+    const exact = thompson.topPropensities(seen as PolicyCandidates)[chosen] as number;
+    expect(Math.abs((res.decision?.propensity as number) - Math.max(exact, 1e-6))).toBeLessThan(1e-4);
+  });
+
+  it('a ramped scorer needs the user id, and says so', async () => {
+    const ramp = new TrafficRamp({ arms: [{ name: 'control', policy: new ExploitOnlyPolicy(), percent: 100 }] });
+    const scorer = new Scorer({ model, ads, policy: ramp });
+    await expect(scorer.rank({ user, candidates: ['ad1'] })).rejects.toThrow(/request\.userId \(undefined\) must be a non-empty string: the scorer ranks through a traffic ramp/);
   });
 });
