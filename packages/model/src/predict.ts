@@ -73,7 +73,8 @@ export function applyLink(link: GlmixModel['link'], s: number): number {
   return s;
 }
 
-function crossValue(c: CrossTerm, left: SparseVector, right: SparseVector): number {
+/** x_left' A x_right for one cross term (full over pairs, or low-rank). */
+export function crossValue(c: CrossTerm, left: SparseVector, right: SparseVector): number {
   if (c.kind === 'lowRank') {
     // (x_l'U)(Vᵀx_r), summed over the rank.
     let s = 0;

@@ -1,5 +1,5 @@
 import type { FeatureNamespace, SparseVector } from '@laserkit/core';
-import type { CrossTerm, GlmixModel, LowRankCross, MainEffect } from '@laserkit/model';
+import { crossValue, type CrossTerm, type GlmixModel, type MainEffect } from '@laserkit/model';
 
 /**
  * Partials that depend on one request-side vector only (user or context), computed once per
@@ -45,43 +45,16 @@ export function projectFactors(factors: Float64Array, rank: number, v: SparseVec
   return out;
 }
 
-/** x'Cz for the user×context cross: a per-request scalar (no ad involved). */
+/** x'Cz for the user×context cross: a per-request scalar (no ad involved); NaN when an input is missing. */
 export function userContextValue(c: CrossTerm, x: SparseVector | null, z: SparseVector | null, u: Float64Array | null, w: Float64Array | null): number {
   if (c.kind === 'lowRank') {
+    // Either side's projection (x'U, Vᵀz) may come from the cache when its vector is late.
     const left = u ?? (x === null ? null : projectFactors(c.leftFactors, c.rank, x));
-    const right = w ?? (z === null ? null : projectFactors((c as LowRankCross).rightFactors, c.rank, z));
+    const right = w ?? (z === null ? null : projectFactors(c.rightFactors, c.rank, z));
     if (left === null || right === null) return Number.NaN;
     let s = 0;
     for (let r = 0; r < c.rank; r++) s += (left[r] as number) * (right[r] as number);
     return s;
   }
-  if (x === null || z === null) return Number.NaN;
-  let s = 0;
-  for (let p = 0; p < x.indices.length; p++) {
-    const li = x.indices[p] as number;
-    let q = lowerBound(c.leftIndex, li);
-    let t = 0;
-    while (q < c.leftIndex.length && c.leftIndex[q] === li && t < z.indices.length) {
-      const ri = c.rightIndex[q] as number;
-      const rv = z.indices[t] as number;
-      if (ri === rv) {
-        s += (x.values[p] as number) * (z.values[t] as number) * (c.weights[q] as number);
-        q++;
-        t++;
-      } else if (ri < rv) q++;
-      else t++;
-    }
-  }
-  return s;
-}
-
-function lowerBound(xs: Int32Array, x: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((xs[mid] as number) < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return x === null || z === null ? Number.NaN : crossValue(c, x, z);
 }
