@@ -1,33 +1,17 @@
 // The Redis feature provider against the real Redis server: what the loader writes is what the
 // pipeline reads, bad stored values and wrong key types fail with the key and field, and the
 // pipeline gives the same vectors over Redis as over the in-process provider.
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import fc from 'fast-check';
+import { expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import fc from 'fast-check';
 import { FeatureHasher, LaserError } from '@laserkit/core';
 import { FeaturePipeline, MapFeatureProvider, RedisFeatureProvider, writeRedisFeatures, type FeatureProvider, type PipelineConfig } from '@laserkit/features';
-import { describeWithServices, REDIS_URL } from './support/services.js';
+import { describeWithServices, REDIS_URL, useTestRedis } from './support/services.js';
 
 describeWithServices(['redis'], 'features: Redis feature provider', () => {
-  const keyPrefix = `laserkit:test:features:${randomUUID().slice(0, 8)}:`;
-  let redis: Redis | undefined;
-  const client = (): Redis => {
-    if (!redis) throw new Error('Redis client not connected');
-    return redis;
-  };
-
-  beforeAll(async () => {
-    redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
-    await redis.connect();
-  });
-
-  afterAll(async () => {
-    if (!redis) return;
-    const leftovers = await redis.keys(`${keyPrefix}*`).catch(() => [] as string[]);
-    if (leftovers.length > 0) await redis.del(...leftovers).catch(() => undefined);
-    await redis.quit().catch(() => redis?.disconnect());
-  });
+  const redis = useTestRedis('features');
+  const keyPrefix = redis.prefix;
+  const client = redis.client;
 
   it('reads back exactly the numbers written with HSET, and {} for a missing hash', async () => {
     const provider = new RedisFeatureProvider(client(), { keyPrefix });

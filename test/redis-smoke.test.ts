@@ -1,31 +1,11 @@
 // Smoke test against a real Redis: the commands the feature cache relies on.
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { describeWithServices, REDIS_URL } from './support/services.js';
+import { expect, it } from 'vitest';
+import { describeWithServices, useTestRedis } from './support/services.js';
 
 describeWithServices(['redis'], 'redis smoke', () => {
-  const prefix = `laserkit:smoke:${randomUUID().slice(0, 8)}:`;
-  const key = (name: string): string => `${prefix}${name}`;
-  let redis: Redis | undefined;
-
-  const client = (): Redis => {
-    if (!redis) throw new Error('Redis client not connected');
-    return redis;
-  };
-
-  beforeAll(async () => {
-    // Fail fast instead of queueing commands forever if the server goes away mid-run.
-    redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
-    await redis.connect();
-  });
-
-  afterAll(async () => {
-    if (!redis) return;
-    const leftovers = await redis.keys(`${prefix}*`).catch(() => [] as string[]);
-    if (leftovers.length > 0) await redis.del(...leftovers).catch(() => undefined);
-    await redis.quit().catch(() => redis?.disconnect());
-  });
+  const redis = useTestRedis('smoke');
+  const key = (name: string): string => `${redis.prefix}${name}`;
+  const client = redis.client;
 
   it('SET with a TTL, then GET', async () => {
     const r = client();

@@ -13,7 +13,7 @@ import { InProcessTier, RedisTier, TieredCache } from '@laserkit/cache';
 import { FeatureHasher, SeededRng, isLaserError } from '@laserkit/core';
 import { FeaturePipeline, RedisFeatureProvider, writeRedisFeatures } from '@laserkit/features';
 import { ModelPredictor } from '@laserkit/model';
-import { Scorer } from '@laserkit/scorer';
+import { Scorer, type AdInput } from '@laserkit/scorer';
 import { randomAds, randomModel } from '../packages/scorer/test/random-model.js';
 import { describeWithServices, isCI } from './support/services.js';
 
@@ -112,8 +112,8 @@ describeWithServices(['redis'], 'scorer through a Redis outage', () => {
       const user = await pipeline.assemble('user', { id: `u${u}` }).get();
       const context = await pipeline.assemble('context', { page: `p${u % 4}`, hour: u % 24 }).get();
       for (const r of res.ranked) {
-        const ad = ads[r.position];
-        expect(Math.abs(r.score - direct.predict({ user, context, ad: ad?.features, entities: ad?.entities ?? {} }).score)).toBeLessThan(1e-9);
+        const ad = ads[r.position] as AdInput;
+        expect(Math.abs(r.score - direct.predict({ user, context, ad: ad.features, entities: ad.entities ?? {} }).score)).toBeLessThan(1e-9);
       }
     }
 

@@ -4,8 +4,10 @@
 // Locally, a suite whose service is down is skipped with a visible warning, so
 // `npm test` works without Kafka or Redis. In CI (CI=true or CI=1) a missing
 // service is a failure, never a silent skip.
+import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
-import { describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { Redis } from 'ioredis';
 
 /** Kafka bootstrap brokers: KAFKA_BROKERS (comma separated), default 127.0.0.1:9092. */
 export const KAFKA_BROKERS: readonly string[] = parseList(process.env.KAFKA_BROKERS, ['127.0.0.1:9092']);
@@ -167,4 +169,31 @@ function parseHostPort(address: string, defaultPort: number): Endpoint {
 
 function stripBrackets(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/**
+ * A Redis client for one suite, connected in beforeAll, whose keys all start with a fresh random
+ * prefix and are deleted in afterAll. Call it at the top of a describeWithServices(['redis']) body.
+ */
+export function useTestRedis(name: string): { readonly prefix: string; client(): Redis } {
+  const prefix = `laserkit:test:${name}:${randomUUID().slice(0, 8)}:`;
+  let redis: Redis | undefined;
+  beforeAll(async () => {
+    // Fail fast instead of queueing commands forever if the server goes away mid-run.
+    redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+    await redis.connect();
+  });
+  afterAll(async () => {
+    if (!redis) return;
+    const leftovers = await redis.keys(`${prefix}*`).catch(() => [] as string[]);
+    if (leftovers.length > 0) await redis.del(...leftovers).catch(() => undefined);
+    await redis.quit().catch(() => redis?.disconnect());
+  });
+  return {
+    prefix,
+    client: () => {
+      if (!redis) throw new Error('Redis client not connected');
+      return redis;
+    },
+  };
 }
