@@ -12,12 +12,19 @@
 //      the wall time of the same command with -e 1e30, which stops after the first function and
 //      gradient evaluation (liblinear prints no timing of its own).
 //    - ours: a child node process per variant (so its RSS is ours alone): reading the same
-//      svmlight file with readTrainingSet, then building the objective (for the parallel one:
-//      copying the rows to shared memory and starting the workers), then TRON. Peak RSS of the
-//      whole process. Node's start-up (~0.05 s) is not in our seconds.
+//      svmlight file with readTrainingSet (a byte-level parser writing straight into typed arrays
+//      on shared memory), then building the objective (for the parallel one: starting the workers,
+//      which read those arrays without a copy), then TRON. Peak RSS of the whole process. Node's
+//      start-up (~0.05 s) is not in our seconds.
 //    - scikit-learn: load_svmlight_file and LogisticRegression.fit, timed separately.
 // 3. The objective's own calls on 8M non-zeros: Hv and f/∇f per call for every threading mode,
 //    and the per-call overhead of the worker hand-off.
+// 4. Out of core: StreamingGlmObjective on the same file (each call a pass over the file in
+//    chunks of rows): seconds of its validating first pass, of one f/∇f and one Hv, and the peak
+//    RSS of the process, which stays far below the in-memory runs' whatever the file size.
+//
+// With --no-quality (or --no-sklearn) the quality section (or scikit-learn's figures) of the
+// previous results file is kept, marked with the run it comes from, rather than dropped.
 //
 // The speed runs are repeated (--repeats, default 2, interleaved) and the fastest of each kept:
 // these machines are shared, and other workloads take a core away at times (see
@@ -32,6 +39,7 @@ import os from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeTraffic } from '@laserkit/datasets';
+import * as trainer from '@laserkit/trainer';
 import {
   CsrMatrix,
   ParallelGlmObjective,
@@ -255,7 +263,7 @@ async function child({ data, dimension, eps, mode, liblinearModel }) {
   const t1 = performance.now();
   const c1 = cpu();
   const objective = mode === 'single' ? new TwiceDifferentiableGlmObjective(dataset, logisticLoss, { priorPrecision: 1 }) : await ParallelGlmObjective.create(dataset, logisticLoss, { priorPrecision: 1 });
-  // The parallel objective keeps shared copies of the rows: let the originals go.
+  // The parallel objective holds the rows itself (the reader's shared arrays, not a copy).
   if (mode !== 'single') dataset = null;
   const t2 = performance.now();
   const result = new TronSolver({ gradientTolerance: liblinearGradientTolerance(eps, labels) }).minimize(objective);
@@ -286,6 +294,63 @@ async function child({ data, dimension, eps, mode, liblinearModel }) {
     peakRssBytesAtEndOfTraining: peakRssBytes,
   };
   process.stdout.write(`\n${JSON.stringify(report)}\n`);
+}
+
+/** StreamingGlmObjective: exported by the package index once it lists it, else from the compiled module. */
+async function streamingObjectiveClass() {
+  if (trainer.StreamingGlmObjective !== undefined) return trainer.StreamingGlmObjective;
+  const url = pathToFileURL(join(repoRoot, 'packages', 'trainer', 'dist', 'objective', 'streaming-glm-objective.js')).href;
+  return (await import(url)).StreamingGlmObjective;
+}
+
+/** Out-of-core side, in a child process: `node train.mjs streaming <json>`. */
+async function streamingChild({ data, dimension }) {
+  const StreamingGlmObjective = await streamingObjectiveClass();
+  const t0 = performance.now();
+  const objective = StreamingGlmObjective.open(data, logisticLoss, { priorPrecision: 1, featureDimension: dimension });
+  const t1 = performance.now();
+  const n = objective.dimension;
+  const w = new Float64Array(n).fill(0.001);
+  const g = new Float64Array(n);
+  objective.valueAndGradient(w, g);
+  const t2 = performance.now();
+  objective.hessianVector(g, new Float64Array(n));
+  const t3 = performance.now();
+  const peakRssBytes = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+  const report = {
+    rows: objective.rowCount,
+    chunkRows: objective.chunkRows,
+    firstPassSeconds: (t1 - t0) / 1000,
+    valueAndGradientSeconds: (t2 - t1) / 1000,
+    hessianVectorSeconds: (t3 - t2) / 1000,
+    maxRowsResident: objective.stats.maxRowsResident,
+    peakRssBytesInProcess: peakRssBytes,
+  };
+  process.stdout.write(`\n${JSON.stringify(report)}\n`);
+}
+
+async function runStreaming(data) {
+  const config = { data: data.path, dimension: data.dimension };
+  const r = await measure(process.execPath, [fileURLToPath(import.meta.url), 'streaming', JSON.stringify(config)]);
+  const report = JSON.parse(r.stdout.trim().split('\n').at(-1));
+  return { ...report, processWallSeconds: r.wallSeconds, peakRssBytes: r.peakRssBytes, rssSource: r.rssSource, loadAverageAtStart: r.loadAverageAtStart };
+}
+
+/** The previous results file, if any (to keep the sections a run skips). */
+function previousResults() {
+  try {
+    return JSON.parse(readFileSync(join(here, 'results', 'train.json'), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** scikit-learn's figures from the last run that measured them (a results file holds them directly, or a skipped run's previousRun), or null. */
+function previousSklearn(previous) {
+  const sk = previous?.sklearn ?? null;
+  if (sk === null) return null;
+  if (sk.result === null) return sk.previousRun ?? null;
+  return { started: previous.started, result: sk, ratioVsSklearnLbfgs: previous.speed?.ratioVsSklearnLbfgs ?? null, note: 'from the last run that measured scikit-learn; not comparable run to run' };
 }
 
 async function runOurs(data, mode, liblinearModel) {
@@ -451,6 +516,10 @@ export async function run(args) {
   console.log('objective calls on 160k rows ...');
   const calls = await objectiveCalls(data);
   await note('objective calls');
+  console.log('out of core: StreamingGlmObjective, one first pass, one f/∇f, one Hv ...');
+  const streaming = await runStreaming(data);
+  await note('streaming');
+  const previous = previousResults();
 
   const sk = sklearn.result;
   const figures = {
@@ -523,7 +592,19 @@ export async function run(args) {
       sklearnVsLiblinearRelDiff: sk === null ? null : Math.abs(sk.objective - par.objectiveAtLiblinearWeights) / par.objectiveAtLiblinearWeights,
       note: 'all evaluated in double precision on the same objective ½‖w‖² + Σ logloss; scikit-learn stops on the ∞-norm of the gradient (L-BFGS-B pgtol), a looser rule than the 2-norm at the same threshold, so its fit may end at a higher objective',
     },
-    sklearn: sk === null ? { result: null, reason: sklearn.reason } : sk,
+    sklearn:
+      sk === null
+        ? {
+            result: null,
+            reason: sklearn.reason,
+            previousRun: previousSklearn(previous),
+          }
+        : sk,
+    streaming: {
+      what: 'StreamingGlmObjective over the same svmlight file (out of core: each call parses the file in chunks of rows and evaluates them); logistic, precision 1; one process',
+      ...streaming,
+      rssRatioVsLiblinear: streaming.peakRssBytes / lib.peakRssBytes,
+    },
     runs,
     objectiveCalls: calls,
     loadAverages,
@@ -534,7 +615,11 @@ export async function run(args) {
     console.log('quality: 1M rows of generated traffic, tuning and three model variants ...');
     figures.quality = await runQuality();
     await note('quality done');
-  } else figures.quality = null;
+  } else {
+    // Keep the last measured quality figures rather than overwrite them with nothing.
+    const kept = previous?.quality ?? null;
+    figures.quality = kept === null ? null : { ...kept, carriedOver: kept.carriedOver ?? { from: previous.started, note: 'not re-run (--no-quality): the figures of the last run that measured quality' } };
+  }
   printTable(figures);
   return figures;
 }
@@ -580,12 +665,17 @@ function printTable(f) {
   console.log(`objective calls on ${f.objectiveCalls.nnz.toLocaleString('en-US')} non-zeros (median ms per call):`);
   console.table(f.objectiveCalls.modes.map((r) => ({ mode: r.mode, threads: r.threads, 'Hv ms': r.hessianVectorMs.toFixed(2), 'f,∇f ms': r.valueAndGradientMs.toFixed(2) })));
   console.table(f.objectiveCalls.overhead.map((r) => ({ dimension: r.dimension, threads: r.threads, callerShare: r.callerShare, 'µs per Hv call': r.perCallMicroseconds.toFixed(1) })));
+  const st = f.streaming;
+  console.log(
+    `out of core (StreamingGlmObjective, ${st.chunkRows.toLocaleString('en-US')} rows per chunk): first pass ${sec(st.firstPassSeconds)}, f,∇f ${sec(st.valueAndGradientSeconds)}, Hv ${sec(st.hessianVectorSeconds)}; peak RSS ${mb(st.peakRssBytes)} (${st.rssRatioVsLiblinear.toFixed(2)} × liblinear's)`,
+  );
   console.log(`total ${f.totalSeconds.toFixed(0)} s; 1-minute load average during the run: ${f.loadAverages.map((l) => l.loadAverage1m.toFixed(1)).join(', ')}`);
   console.log(`cores this benchmark could use at once (2 = both free; about 1 while another workload keeps a core busy): ${f.loadAverages.map((l) => l.effectiveCores).join(', ')}`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (process.argv[2] === 'child') await child(JSON.parse(process.argv[3]));
+  else if (process.argv[2] === 'streaming') await streamingChild(JSON.parse(process.argv[3]));
   else {
     console.error('run it as `npm run bench -- train` (this file runs directly only as its own child process)');
     process.exitCode = 2;

@@ -44,3 +44,5 @@ export { runTrainJob, trainLaserModel, loadTrainConfig, validateTrainConfig } fr
 export type { TrainConfig, TrainLog, TrainJobResult, TrainedModel } from './job/train-job.js';
 export { evaluatePredictions, predictSet, entityCtrBaseline, warmnessBucket, WARMNESS_EDGES } from './job/evaluate.js';
 export type { EvaluationReport, WarmnessBucket } from './job/evaluate.js';
+export { StreamingGlmObjective, TwiceDifferentiableStreamingGlmObjective, DEFAULT_STREAMING_GLM_OBJECTIVE_OPTIONS } from './objective/streaming-glm-objective.js';
+export type { StreamingGlmObjectiveOptions, StreamingPassStats } from './objective/streaming-glm-objective.js';

@@ -1,8 +1,14 @@
 import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { LaserError, checkOneOf, featureSpaceFromJSON, isFeatureNamespace, type FeatureSpaceJson, type FeatureNamespace, type FeatureSpace } from '@laserkit/core';
+import { FEATURE_NAMESPACES, LaserError, checkOneOf, featureSpaceFromJSON, isFeatureNamespace, type FeatureSpaceJson, type FeatureNamespace, type FeatureSpace } from '@laserkit/core';
 import { parseHeader, parseTrafficRow, type TrafficFileHeader } from '@laserkit/datasets';
-import { TrainingSetBuilder, type RawExample, type TrainingSet } from './training-set.js';
+import { badRow } from './bad-row.js';
+import { CsrMatrix } from './csr-matrix.js';
+import { SVMLIGHT_READ_BYTES, SvmlightParser, SvmlightRows, pumpAsync, svmlightBounds } from './svmlight.js';
+import { TrainingSetBuilder, checkDimensions, type EntityColumn, type RawExample, type TrainingSet } from './training-set.js';
+
+export { badRow } from './bad-row.js';
 
 export const INPUT_FORMATS = ['traffic', 'svmlight', 'jsonl'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
@@ -40,16 +46,14 @@ export function inferFormat(path: string): InputFormat {
   return 'traffic';
 }
 
-/** A bad row: names file, line, field, value and constraint. */
-export function badRow(file: string, line: number, field: string, value: unknown, constraint: string): LaserError {
-  const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value) : String(value);
-  return new LaserError('INVALID_DATA', `${file}:${line}: ${field} (${shown}) ${constraint}`, { details: { file, line, field, value, constraint } });
-}
-
 /**
- * Streams a data file into a TrainingSet, one line at a time (the file is never held in memory
- * as text). A bad row fails the read with its file, line and field, or, with `skipInvalid`, is
- * counted and reported; either way nothing non-finite reaches the set.
+ * Streams a data file into a TrainingSet (the file is never held in memory as text). A bad row
+ * fails the read with its file, line and field, or, with `skipInvalid`, is counted and reported;
+ * either way nothing non-finite reaches the set.
+ *
+ * svmlight is parsed from bytes in large chunks straight into typed arrays on SharedArrayBuffers
+ * (see svmlight.ts), so ParallelGlmObjective's workers read the rows without a copy. The other
+ * formats go line by line through TrainingSetBuilder.
  */
 export async function readTrainingSet(path: string, options: ReadTrainingSetOptions = {}): Promise<ReadResult> {
   const format = checkOneOf('format', options.format ?? inferFormat(path), INPUT_FORMATS);
@@ -57,6 +61,7 @@ export async function readTrainingSet(path: string, options: ReadTrainingSetOpti
   const space = options.featureSpace === undefined ? undefined : 'indexOf' in options.featureSpace ? options.featureSpace : featureSpaceFromJSON(options.featureSpace);
   if (format === 'jsonl' && space === undefined) throw new LaserError('INVALID_ARGUMENT', 'featureSpace (undefined) is required to read jsonl: feature names need an index map or a hashing spec');
   const maxRows = options.maxRows ?? Number.POSITIVE_INFINITY;
+  if (format === 'svmlight') return readSvmlight(path, svmNs, options.dimensions ?? {}, options.skipInvalid === true, maxRows);
   // jsonl columns come from the feature space; traffic files declare theirs in the header.
   const spaceDims = format === 'jsonl' && space !== undefined ? { user: space.dimension('user'), ad: space.dimension('ad'), context: space.dimension('context') } : {};
   let builder: TrainingSetBuilder | undefined = format === 'traffic' ? undefined : new TrainingSetBuilder({ dimensions: { ...spaceDims, ...options.dimensions } });
@@ -76,7 +81,7 @@ export async function readTrainingSet(path: string, options: ReadTrainingSetOpti
       }
       if (line.length === 0 || line.startsWith('#')) continue;
       try {
-        const example = format === 'traffic' ? trafficExample(path, lineNo, line, header as TrafficFileHeader) : format === 'svmlight' ? parseSvmlightLine(path, lineNo, line, svmNs) : parseJsonLine(path, lineNo, line, space as FeatureSpace);
+        const example = format === 'traffic' ? trafficExample(path, lineNo, line, header as TrafficFileHeader) : parseJsonLine(path, lineNo, line, space as FeatureSpace);
         try {
           builder.add(example);
         } catch (e) {
@@ -113,42 +118,6 @@ function trafficExample(file: string, line: number, text: string, header: Traffi
     features: { user: { indices: r.userFeatures }, ad: { indices: r.adFeatures }, context: { indices: r.contextFeatures } },
     entities: { campaign: String(r.campaign), user: String(r.user) },
   };
-}
-
-/**
- * svmlight/libsvm: `label [qid:n] index:value ...  [# key=value ...]`, 1-based indices. Labels
- * +1/-1 or 1/0 (-1 maps to 0 for the logistic loss); `key=value` pairs after # name entities.
- */
-function parseSvmlightLine(file: string, line: number, text: string, namespace: FeatureNamespace): RawExample {
-  const hash = text.indexOf('#');
-  const body = (hash >= 0 ? text.slice(0, hash) : text).trim();
-  const tokens = body.split(/\s+/);
-  const labelText = tokens[0] as string;
-  const raw = Number(labelText);
-  if (labelText === '' || !Number.isFinite(raw)) throw badRow(file, line, 'label', labelText, 'must be a finite number');
-  const label = raw === -1 ? 0 : raw;
-  const indices: number[] = [];
-  const values: number[] = [];
-  for (let t = 1; t < tokens.length; t++) {
-    const tok = tokens[t] as string;
-    if (tok.startsWith('qid:')) continue;
-    const colon = tok.indexOf(':');
-    const idx = Number(tok.slice(0, colon));
-    const val = Number(tok.slice(colon + 1));
-    if (colon <= 0 || !Number.isInteger(idx) || idx < 1) throw badRow(file, line, `feature[${t - 1}].index`, tok, 'must be an integer >= 1 (svmlight indices are 1-based) as index:value');
-    if (!Number.isFinite(val) || tok.slice(colon + 1) === '') throw badRow(file, line, `feature[${t - 1}].value`, tok, 'must be a finite number');
-    if (indices.length > 0 && idx - 1 <= (indices[indices.length - 1] as number)) throw badRow(file, line, `feature[${t - 1}].index`, tok, 'must be greater than the previous index');
-    indices.push(idx - 1);
-    values.push(val);
-  }
-  const entities: Record<string, string> = {};
-  if (hash >= 0) {
-    for (const pair of text.slice(hash + 1).trim().split(/\s+/)) {
-      const eq = pair.indexOf('=');
-      if (eq > 0 && eq < pair.length - 1) entities[pair.slice(0, eq)] = pair.slice(eq + 1);
-    }
-  }
-  return { label, features: { [namespace]: { indices, values } }, entities };
 }
 
 /**
@@ -192,4 +161,51 @@ function parseJsonLine(file: string, line: number, text: string, space: FeatureS
     }
   }
   return { label: o.label, ...(o.weight === undefined ? {} : { weight: o.weight as number }), features, entities };
+}
+
+/** svmlight through the byte parser: rows, labels and entity columns straight into typed arrays. */
+async function readSvmlight(path: string, namespace: FeatureNamespace, dimensions: Partial<Record<FeatureNamespace, number>>, skipInvalid: boolean, maxRows: number): Promise<ReadResult> {
+  checkDimensions(dimensions);
+  let fh: FileHandle | undefined;
+  let parser: SvmlightParser;
+  try {
+    fh = await open(path, 'r');
+    const bounds = svmlightBounds((await fh.stat()).size, false);
+    const rows = new SvmlightRows(Math.min(bounds.rows, maxRows), bounds.nonZeros);
+    parser = new SvmlightParser(rows, {
+      file: path,
+      namespace,
+      dimension: dimensions[namespace] ?? null,
+      skipInvalid,
+      entities: true,
+      labelRule: null,
+      appendColumn: null,
+      maxRows,
+      chunkRows: null,
+      onChunk: null,
+    });
+    await pumpAsync(fh, parser, SVMLIGHT_READ_BYTES);
+  } catch (e) {
+    if (e instanceof LaserError) throw e;
+    throw new LaserError('NOT_FOUND', `cannot read ${path}: ${(e as Error).message}`, { cause: e, details: { file: path } });
+  } finally {
+    await fh?.close();
+  }
+  const rows = parser.rows;
+  const n = rows.rows;
+  const dims = {} as Record<FeatureNamespace, number>;
+  const features = {} as Record<FeatureNamespace, CsrMatrix>;
+  for (const ns of FEATURE_NAMESPACES) {
+    if (ns === namespace) {
+      dims[ns] = dimensions[ns] ?? rows.maxIndex + 1;
+      features[ns] = new CsrMatrix(n, dims[ns], rows.rowPtr.view(), rows.colIdx.view(), rows.values === null ? null : rows.values.view());
+    } else {
+      dims[ns] = dimensions[ns] ?? 0;
+      features[ns] = new CsrMatrix(n, dims[ns], new Int32Array(n + 1), new Int32Array(0), null);
+    }
+  }
+  const entities = new Map<string, EntityColumn>();
+  for (const [type, col] of rows.entities) entities.set(type, { ids: col.ids, codes: col.codes.slice(0, col.length) });
+  const set: TrainingSet = { rows: n, dimensions: dims, features, labels: rows.labels.view(), weights: null, entities };
+  return { set, skipped: { count: parser.skipped.count, examples: parser.skipped.examples }, format: 'svmlight' };
 }

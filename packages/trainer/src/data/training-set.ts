@@ -94,6 +94,14 @@ export interface TrainingSetBuilderOptions {
   readonly dimensions?: Partial<Record<FeatureNamespace, number>>;
 }
 
+/** Checks dimensions given per namespace: known namespaces, non-negative integers. */
+export function checkDimensions(dimensions: Partial<Record<FeatureNamespace, number>>): void {
+  for (const [ns, d] of Object.entries(dimensions)) {
+    if (!(FEATURE_NAMESPACES as readonly string[]).includes(ns)) throw invalidArgument(`dimensions.${ns}`, d, 'is not a feature namespace (user, ad, context)');
+    if (!Number.isInteger(d) || (d as number) < 0) throw invalidArgument(`dimensions.${ns}`, d, 'must be a non-negative integer');
+  }
+}
+
 /** Builds a TrainingSet from examples one at a time, validating each (NaN or Inf never gets in). */
 export class TrainingSetBuilder {
   private readonly columns: Record<FeatureNamespace, NamespaceColumns> = { user: new NamespaceColumns(), ad: new NamespaceColumns(), context: new NamespaceColumns() };
@@ -104,10 +112,7 @@ export class TrainingSetBuilder {
   private count = 0;
 
   constructor(private readonly options: TrainingSetBuilderOptions = {}) {
-    for (const [ns, d] of Object.entries(options.dimensions ?? {})) {
-      if (!(FEATURE_NAMESPACES as readonly string[]).includes(ns)) throw invalidArgument(`dimensions.${ns}`, d, 'is not a feature namespace (user, ad, context)');
-      if (!Number.isInteger(d) || (d as number) < 0) throw invalidArgument(`dimensions.${ns}`, d, 'must be a non-negative integer');
-    }
+    checkDimensions(options.dimensions ?? {});
   }
 
   get rows(): number {

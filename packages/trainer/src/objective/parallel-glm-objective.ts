@@ -113,7 +113,8 @@ interface ParallelState {
  * rows, the way liblinear's multi-core variant and Photon ML's executors split Σ_i.
  *
  * - The rows (rowPtr, colIdx, values, labels, weights, offsets) and the curvature D live on
- *   SharedArrayBuffers; arrays already on one are used as they are, others are copied once in
+ *   SharedArrayBuffers; arrays already on one are used as they are (readTrainingSet's svmlight
+ *   arrays are, so the workers read the data as read, with no copy), others are copied once in
  *   `create` (the objective keeps no reference to `dataset`, so its own arrays can be collected).
  * - Each call writes w (or v) into a shared vector, wakes the workers through Atomics.notify on a
  *   shared control block, evaluates the caller's own share of rows (`callerShare`), and sleeps in

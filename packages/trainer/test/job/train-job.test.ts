@@ -24,12 +24,15 @@ describe('the training job', () => {
     expect(model.modelId).toBe('ctr');
     expect(model.modelVersion).toBe(7);
     expect(model.featureSpace).toEqual({ kind: 'indexed', dimensions: { user: 300, ad: 60, context: 39 } });
-    expect(model.termMeans.map((t) => t.term).sort()).toEqual(['intercept', 'main:ad', 'main:context', 'main:user', 're:perCampaign']);
+    // Every term, and the parts of the random-effect term (the scorer substitutes a late part alone).
+    expect(model.termMeans.map((t) => t.term).sort()).toEqual(['intercept', 'main:ad', 'main:context', 'main:user', 're:perCampaign', 're:perCampaign:bias', 're:perCampaign:context']);
+    const mean = (term: string) => model.termMeans.find((t) => t.term === term)?.mean as number;
+    expect(mean('re:perCampaign:bias') + mean('re:perCampaign:context')).toBeCloseTo(mean('re:perCampaign'), 12);
     expect(model.metrics['validation.auc']).toBeCloseTo(result.validation!.overall.auc, 12);
     expect(result.validation!.overall.count).toBe(4_000);
     expect(logs.map((l) => l.kind)).toEqual(expect.arrayContaining(['read', 'split', 'fit', 'done']));
     // The term means are the means of each term over held-out rows: they sum to the mean score.
-    const meanScore = model.termMeans.reduce((s, t) => s + t.mean, 0);
+    const meanScore = model.termMeans.filter((t) => t.term.split(':').length < 3).reduce((s, t) => s + t.mean, 0);
     expect(Number.isFinite(meanScore)).toBe(true);
     expect(Math.abs(1 / (1 + Math.exp(-meanScore)) - result.validation!.overall.meanPrediction)).toBeLessThan(0.02);
   });
