@@ -1,9 +1,25 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import type { BinaryMetrics } from '@laserkit/core';
+import { invalidArgument, type BinaryMetrics } from '@laserkit/core';
 import { loadModel, modelToJSON } from '@laserkit/model';
-import { INPUT_FORMATS, LASER_PER_CAMPAIGN_EFFECT, evaluatePredictions, loadTrainConfig, predictSet, readTrainingSet, runTrainJob, type EvaluationReport, type InputFormat, type TrainConfig, type TrainJobResult, type TrainLog } from '@laserkit/trainer';
+import {
+  INPUT_FORMATS,
+  LASER_PER_CAMPAIGN_EFFECT,
+  evaluatePredictions,
+  inferFormat,
+  loadTrainConfig,
+  predictSet,
+  readTrainingSet,
+  runStreamingTrainJob,
+  runTrainJob,
+  type EvaluationReport,
+  type InputFormat,
+  type StreamingTrainConfig,
+  type TrainConfig,
+  type TrainJobResult,
+  type TrainLog,
+} from '@laserkit/trainer';
 import { table } from './format.js';
 
 /** The default model when no config is given: LASER's cold-start main effects plus per-campaign warm-start effects. */
@@ -88,7 +104,17 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--format <format>', 'input format (default: from the file name)').choices([...INPUT_FORMATS]))
     .option('--skip-invalid', 'count and report invalid rows instead of failing')
     .option('--json <file>', 'also write the model as readable JSON')
-    .action(async (o: { data: string; out: string; config?: string; format?: InputFormat; skipInvalid?: boolean; json?: string }) => {
+    .option('--streaming', 'out of core, for data larger than memory: svmlight, main effects only, re-read in chunks on every pass (--config takes modelId, namespace, priorVariance, chunkRows, maxIterations)')
+    .action(async (o: { data: string; out: string; config?: string; format?: InputFormat; skipInvalid?: boolean; json?: string; streaming?: boolean }) => {
+      if (o.streaming === true) {
+        const format = o.format ?? inferFormat(o.data);
+        if (format !== 'svmlight') throw invalidArgument('--format', format, 'must be svmlight with --streaming (the out-of-core reader reads svmlight)');
+        const config = { ...(o.config === undefined ? {} : (JSON.parse(readFileSync(o.config, 'utf8')) as StreamingTrainConfig)), ...(o.skipInvalid === true ? { skipInvalid: true } : {}) };
+        const result = await runStreamingTrainJob(o.data, config, { out: o.out, onLog: (line) => console.log(line) });
+        console.log(`wrote ${o.out} (${((result.bytes ?? 0) / 1e6).toFixed(2)} MB): ${result.rows} rows, ${result.skipped} skipped`);
+        if (o.json !== undefined) writeFileSync(o.json, `${JSON.stringify(modelToJSON(result.model), null, 1)}\n`);
+        return;
+      }
       const config: TrainConfig = {
         ...(o.config === undefined ? DEFAULT_TRAIN_CONFIG : loadTrainConfig(o.config)),
         ...(o.format === undefined ? {} : { format: o.format }),

@@ -109,3 +109,25 @@ describe('laserkit score', () => {
     expect(errors.join('')).toMatch(/bad-requests\.jsonl:2: candidates \(array\(length 0\)\) must be a non-empty array of ad ids/);
   });
 });
+
+describe('laserkit train --streaming', () => {
+  it('trains out of core on svmlight and refuses other formats', async () => {
+    const data = join(dir, 'stream.svm');
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((s: string) => void lines.push(s));
+    const errors: string[] = [];
+    const errSpy = vi.spyOn(console, 'error').mockImplementation((s: string) => void errors.push(s));
+    try {
+      expect(await main(['generate', '--rows', '3000', '--campaigns', '20', '--user-dimension', '200', '--ad-dimension', '40', '--format', 'svmlight', '--out', data])).toBe(0);
+      writeFileSync(join(dir, 'stream.json'), JSON.stringify({ chunkRows: 500 }));
+      expect(await main(['train', '--streaming', '--data', data, '--config', join(dir, 'stream.json'), '--out', join(dir, 'stream.avro')])).toBe(0);
+      expect(await main(['train', '--streaming', '--data', join(dir, 'train.tsv'), '--out', join(dir, 'x.avro')])).toBe(2);
+    } finally {
+      spy.mockRestore();
+      errSpy.mockRestore();
+    }
+    expect(lines.join('\n')).toMatch(/at most 500 rows in memory/);
+    expect(readFileSync(join(dir, 'stream.avro')).subarray(0, 3).toString()).toBe('Obj');
+    expect(errors.join('')).toMatch(/--format \("traffic"\) must be svmlight with --streaming/);
+  });
+});

@@ -46,3 +46,5 @@ export { evaluatePredictions, predictSet, entityCtrBaseline, warmnessBucket, WAR
 export type { EvaluationReport, WarmnessBucket } from './job/evaluate.js';
 export { StreamingGlmObjective, TwiceDifferentiableStreamingGlmObjective, DEFAULT_STREAMING_GLM_OBJECTIVE_OPTIONS } from './objective/streaming-glm-objective.js';
 export type { StreamingGlmObjectiveOptions, StreamingPassStats } from './objective/streaming-glm-objective.js';
+export { runStreamingTrainJob } from './job/streaming-train-job.js';
+export type { StreamingTrainConfig, StreamingTrainResult } from './job/streaming-train-job.js';

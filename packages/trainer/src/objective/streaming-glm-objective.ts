@@ -180,6 +180,29 @@ export class StreamingGlmObjective<L extends DifferentiableLoss = Differentiable
     return f + priorTerm(this.priorPrecision, this.priorMean, w, gradientOut);
   }
 
+  /**
+   * One pass: the mean over rows of the linear predictor x·w without the intercept, and the mean
+   * label (for an artifact's term means and a calibration check).
+   */
+  means(w: Float64Array): { readonly linearPredictor: number; readonly label: number; readonly rows: number } {
+    this.checkVector('w', w);
+    let sum = 0;
+    let labels = 0;
+    let count = 0;
+    this.pass((rows, n) => {
+      const { rowPtr, colIdx, values } = rows;
+      for (let i = 0; i < n; i++) {
+        for (let k = rowPtr[i] as number; k < (rowPtr[i + 1] as number); k++) {
+          const j = colIdx[k] as number;
+          if (j !== this.interceptIndex) sum += (values === null ? 1 : (values[k] as number)) * (w[j] as number);
+        }
+        labels += rows.labels[i] as number;
+      }
+      count += n;
+    });
+    return { linearPredictor: count > 0 ? sum / count : 0, label: count > 0 ? labels / count : 0, rows: count };
+  }
+
   /** Hook for the twice-differentiable subclass: forget the curvature point before a pass that may fail. */
   protected beforeGradient(): void {}
 
