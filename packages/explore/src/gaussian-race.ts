@@ -1,6 +1,6 @@
 import { inverseResponse, response } from './link.js';
-import { normalCdf, normalPdf } from './normal.js';
-import { kronrodPanel, type PanelResult } from './quadrature.js';
+import { NORMAL_CDF_CUBICS, NORMAL_CDF_LIMIT, NORMAL_CDF_STEPS_PER_UNIT, normalCdf, normalPdf } from './normal.js';
+import { GAUSS7_WEIGHTS, KRONROD_NODES, KRONROD_WEIGHTS } from './quadrature.js';
 import type { Candidates, Link } from './types.js';
 
 /**
@@ -19,11 +19,43 @@ import type { Candidates, Link } from './types.js';
  * - a competitor with hi_k below that interval is a factor 1 and is skipped;
  * - σ = 0 candidates are point masses: inside the interval they are below V_j (L ≥ their value);
  *   a point-mass j wins with Π_k P(V_k < m_j), ties between point masses going to the lower index.
+ * Without bids, and with bids under the identity or log link, each factor is Φ(a_k + b_k t) with
+ * b_k > 0 (the threshold is affine in t); under the logistic link with bids it is computed per node.
+ * The integrand is then cut further where it cannot matter (both cuts are bounds, not guesses):
+ * - the integrand is at most φ(t), so above t_hi with 1 - Φ(t_hi) = ε it leaves out at most ε;
+ * - the product Π_{k≠j} P(V_k < V_j(t)) is nondecreasing in t, so below any t_lo where it is at most
+ *   ε the integral is at most ε·Φ(t_lo) ≤ ε: t_lo is found by bisection (ε = 1e-3 × tolerance).
  * The remaining integral is smooth and is computed by adaptive Gauss-Kronrod (7/15 points) to an
- * estimated absolute error below `tolerance` (a node stops multiplying once its value is below 1e-17).
- * All buffers are reused: no allocation per candidate.
+ * estimated absolute error (Σ |K15 - G7| over the panels, conservative for smooth integrands) below
+ * `tolerance`. A panel evaluates its 15 nodes together, competitor by competitor, with Φ from the
+ * cubic table of normal.ts; nodes whose running product falls below 1e-17 stop multiplying, and a
+ * competitor with Φ = 1 at the panel's lowest live node is skipped for the whole panel. All buffers
+ * are reused: no allocation per candidate.
  */
 export const TAIL_SDS = 7;
+
+/** Running products below this are dropped (their contribution is below 1e-17 per unit of t). */
+const NEGLIGIBLE = 1e-17;
+/** Bisection steps locating the lower cut t_lo (the bracket shrinks 2^-6: to ~0.2 of a t-unit). */
+const LOWER_CUT_BISECTIONS = 6;
+/**
+ * Each cut leaves out at most this share of the tolerance. The cuts only ever lower the estimate,
+ * so they are kept far below the quadrature's (two-sided) error: summed over many candidates, as
+ * in topPropensities, the total stays near 1.
+ */
+const CUT_SHARE = 1e-3;
+
+// The 15 Kronrod nodes on [-1, 1] in ascending order, with their Kronrod and (embedded) Gauss weights.
+const PANEL_NODES = 15;
+const NODE_X = new Float64Array(PANEL_NODES);
+const NODE_WK = new Float64Array(PANEL_NODES);
+const NODE_WG = new Float64Array(PANEL_NODES);
+for (let q = 0; q < PANEL_NODES; q++) {
+  const i = q < 7 ? q : 14 - q;
+  NODE_X[q] = q < 7 ? -(KRONROD_NODES[i] as number) : (KRONROD_NODES[i] as number);
+  NODE_WK[q] = KRONROD_WEIGHTS[i] as number;
+  NODE_WG[q] = (i & 1) === 1 ? (GAUSS7_WEIGHTS[i >> 1] as number) : 0;
+}
 
 export class GaussianRace {
   private capacity = 0;
@@ -39,24 +71,50 @@ export class GaussianRace {
   private panelHi: Float64Array = new Float64Array(64);
   private panelVal: Float64Array = new Float64Array(64);
   private panelErr: Float64Array = new Float64Array(64);
-  private readonly panel: PanelResult = { value: 0, error: 0 };
-  private readonly integrand: (t: number) => number;
+  /** The current panel's nodes t, their running integrand values and (logistic link with bids) V_j(t). */
+  private readonly nodeT = new Float64Array(PANEL_NODES);
+  private readonly nodeF = new Float64Array(PANEL_NODES);
+  private readonly nodeV = new Float64Array(PANEL_NODES);
+  private panelValue = 0;
+  private panelTopProduct = 0;
+  private panelError = 0;
+  /** Whether every factor is Φ(za + zb·t) (no bids, or bids under the identity or log link). */
+  private affine = true;
   /** max_k lo_k */
   floor = -Infinity;
   private n = 0;
   private mean: Float64Array = new Float64Array(0);
   private bid: Float64Array | undefined;
   private link: Link = 'logistic';
-  private j = 0;
   private muJ = 0;
   private sdJ = 0;
   private bidJ = 1;
+
+  /** Integration stops at t_hi with 1 - Φ(t_hi) ≤ CUT_SHARE·tolerance (the integrand is at most φ(t)). */
+  private readonly upperCut: number;
+  /** 1 - Φ(t_hi) */
+  private readonly upperTail: number;
+  /** Π_active P(V_k < V_j(t)) at the highest node of the top panel (0 when negligible). */
+  private topProduct = 0;
+  /** ε = CUT_SHARE·tolerance: the product at t_lo, and the bound on what the cut below t_lo leaves out. */
+  private readonly cutProduct: number;
 
   constructor(
     readonly tolerance = 1e-7,
     readonly maxPanels = 256,
   ) {
-    this.integrand = (t) => this.evaluate(t);
+    const eps = CUT_SHARE * tolerance;
+    this.cutProduct = eps;
+    let lo = 0;
+    let hi = TAIL_SDS;
+    // A point within 1e-3 above the t with Φ(-t) = eps, so the cut errs on the safe side.
+    while (hi - lo > 1e-3) {
+      const mid = 0.5 * (lo + hi);
+      if (normalCdf(-mid) <= eps) hi = mid;
+      else lo = mid;
+    }
+    this.upperCut = hi;
+    this.upperTail = normalCdf(-hi);
   }
 
   private ensure(n: number): void {
@@ -75,10 +133,6 @@ export class GaussianRace {
   prepare(c: Candidates, varianceScale: number): void {
     const n = c.count;
     this.ensure(n);
-    this.n = n;
-    this.mean = c.mean;
-    this.bid = c.bid;
-    this.link = c.link;
     let floor = -Infinity;
     const bid = c.bid;
     for (let k = 0; k < n; k++) {
@@ -96,7 +150,7 @@ export class GaussianRace {
       this.hi[k] = hi;
       if (lo > floor) floor = lo;
     }
-    this.floor = floor;
+    this.setPrepared(c, floor);
   }
 
   /** Records sd/lo/hi for a candidate whose sd the caller already computed (the sampling loop does this). */
@@ -106,6 +160,7 @@ export class GaussianRace {
     this.bid = c.bid;
     this.link = c.link;
     this.floor = floor;
+    this.affine = c.bid === undefined || c.link !== 'logistic';
   }
 
   /** Makes room for n candidates; used by callers that fill sd/lo/hi themselves. */
@@ -130,6 +185,8 @@ export class GaussianRace {
     const n = this.n;
     const sdJ = this.sd[j] as number;
     const hiJ = this.hi[j] as number;
+    this.lastError = 0;
+    this.lastPanels = 0;
     if (hiJ < this.floor) return 0;
     if (sdJ === 0) {
       let p = 1;
@@ -142,57 +199,184 @@ export class GaussianRace {
     const a = Math.max(this.lo[j] as number, this.floor);
     if (!(hiJ > a)) return 0;
     const muJ = this.mean[j] as number;
-    this.j = j;
+    const bid = this.bid;
+    const bidJ = bid === undefined ? 1 : (bid[j] as number);
     this.muJ = muJ;
     this.sdJ = sdJ;
-    this.bidJ = this.bid === undefined ? 1 : (this.bid[j] as number);
+    this.bidJ = bidJ;
     // Competitors that can exceed the bottom of j's interval; point masses are all at or below it.
+    // In the affine cases V_k < V_j(t) ⇔ S_k < α_k + β_k S_j with β_k > 0, so the factor is Φ(za_k + zb_k t).
+    const logBidJ = bid !== undefined && this.link === 'log' ? Math.log(bidJ) : 0;
     let na = 0;
     for (let k = 0; k < n; k++) {
       if (k === j || !((this.hi[k] as number) > a) || (this.sd[k] as number) === 0) continue;
-      if (this.bid === undefined) {
+      if (this.affine) {
         const s = this.sd[k] as number;
-        this.za[na] = (muJ - (this.mean[k] as number)) / s;
-        this.zb[na] = sdJ / s;
+        const mk = this.mean[k] as number;
+        if (bid === undefined) {
+          this.za[na] = (muJ - mk) / s;
+          this.zb[na] = sdJ / s;
+        } else if (this.link === 'log') {
+          this.za[na] = (muJ + logBidJ - Math.log(bid[k] as number) - mk) / s;
+          this.zb[na] = sdJ / s;
+        } else {
+          const r = bidJ / (bid[k] as number);
+          this.za[na] = (r * muJ - mk) / s;
+          this.zb[na] = (r * sdJ) / s;
+        }
       }
       this.active[na++] = k;
     }
     this.activeCount = na;
-    const sA = this.bid === undefined ? a : inverseResponse(this.link, a / this.bidJ);
+    const sA = bid === undefined ? a : inverseResponse(this.link, a / bidJ);
     const tA = Math.max(-TAIL_SDS, (sA - muJ) / sdJ);
-    return this.integrate(tA, TAIL_SDS);
+    const tB = this.upperCut;
+    if (!(tB > tA)) return 0;
+    const tLo = this.lowerCut(tA, tB);
+    const value = this.integrate(tLo, tB);
+    // Above t_hi the product is at least its value G_top at the top node, so the tail lies in
+    // [Q(t_hi)·G_top, Q(t_hi)]: add the lower end, leaving out at most Q(t_hi)·(1 - G_top).
+    const gTop = this.topProduct;
+    this.lastError += this.upperTail * (1 - gTop) + this.cutProduct;
+    return value + this.upperTail * gTop;
   }
 
-  /** φ(t) Π_active P(V_k < V_j(μ_j + σ_j t)). */
-  private evaluate(t: number): number {
-    let p = normalPdf(t);
+  /**
+   * A t_lo ≥ tA with Π_active P(V_k < V_j(t_lo)) ≤ ε (= CUT_SHARE·tolerance), by bisection on the
+   * nondecreasing product; the integral below t_lo is then at most ε. Returns tA when the product
+   * already exceeds ε there.
+   */
+  private lowerCut(tA: number, tB: number): number {
+    const eps = this.cutProduct;
+    if (this.productAbove(tA, eps) > eps) return tA;
+    let lo = tA;
+    let hi = tB;
+    for (let it = 0; it < LOWER_CUT_BISECTIONS; it++) {
+      const mid = 0.5 * (lo + hi);
+      if (this.productAbove(mid, eps) > eps) hi = mid;
+      else lo = mid;
+    }
+    return lo;
+  }
+
+  /** Π_active P(V_k < V_j(t)), or some value at most eps as soon as the running product is at most eps. */
+  private productAbove(t: number, eps: number): number {
     const na = this.activeCount;
-    if (this.bid === undefined) {
+    let p = 1;
+    if (this.affine) {
       const za = this.za;
       const zb = this.zb;
-      for (let i = 0; i < na && p > 1e-17; i++) p *= normalCdf((za[i] as number) + (zb[i] as number) * t);
+      for (let i = 0; i < na && p > eps; i++) p *= normalCdf((za[i] as number) + (zb[i] as number) * t);
     } else {
-      const v = this.bidJ * response(this.link, this.muJ + this.sdJ * t);
-      for (let i = 0; i < na && p > 1e-17; i++) p *= this.below(this.active[i] as number, v, this.j);
+      const v = this.bidJ * response('logistic', this.muJ + this.sdJ * t);
+      const active = this.active;
+      for (let i = 0; i < na && p > eps; i++) p *= this.below(active[i] as number, v, -1);
     }
     return p;
   }
 
+  /**
+   * Evaluates the integrand φ(t) Π_active P(V_k < V_j(μ_j + σ_j t)) at the 15 Kronrod nodes of
+   * [x0, x1] and sets panelValue (K15) and panelError (|K15 - G7|).
+   */
+  private panel(x0: number, x1: number): void {
+    const c = 0.5 * (x0 + x1);
+    const h = 0.5 * (x1 - x0);
+    const t = this.nodeT;
+    const f = this.nodeF;
+    for (let q = 0; q < PANEL_NODES; q++) {
+      const x = c + h * (NODE_X[q] as number);
+      t[q] = x;
+      f[q] = normalPdf(x);
+    }
+    let low = 0;
+    while (low < PANEL_NODES && (f[low] as number) < NEGLIGIBLE) f[low++] = 0;
+    const na = this.activeCount;
+    const limit = NORMAL_CDF_LIMIT;
+    const perUnit = NORMAL_CDF_STEPS_PER_UNIT;
+    const cubic = NORMAL_CDF_CUBICS;
+    if (this.affine) {
+      const za = this.za;
+      const zb = this.zb;
+      for (let i = 0; i < na && low < PANEL_NODES; i++) {
+        const ai = za[i] as number;
+        const bi = zb[i] as number;
+        // zb > 0 and the nodes ascend: Φ = 1 at the lowest live node means Φ = 1 at all of them.
+        if (ai + bi * (t[low] as number) >= limit) continue;
+        for (let q = low; q < PANEL_NODES; q++) {
+          const z = ai + bi * (t[q] as number);
+          if (z >= limit) break;
+          if (z <= -limit) {
+            f[q] = 0;
+            continue;
+          }
+          // Φ(z) from the interleaved cubic table (normal.ts), inlined: this is the hot loop.
+          const u = (z + limit) * perUnit;
+          const m = u | 0;
+          const r = u - m;
+          const o = 4 * m;
+          f[q] = (f[q] as number) * ((cubic[o] as number) + r * ((cubic[o + 1] as number) + r * ((cubic[o + 2] as number) + r * (cubic[o + 3] as number))));
+        }
+        if ((i & 15) === 15) low = this.dropNegligible(low);
+      }
+    } else {
+      // Logistic link with bids: the threshold logit(V_j(t) / bid_k) is computed per node.
+      const v = this.nodeV;
+      for (let q = 0; q < PANEL_NODES; q++) v[q] = this.bidJ * response('logistic', this.muJ + this.sdJ * (t[q] as number));
+      const bid = this.bid as Float64Array;
+      const mean = this.mean;
+      const sd = this.sd;
+      const active = this.active;
+      for (let i = 0; i < na && low < PANEL_NODES; i++) {
+        const k = active[i] as number;
+        const bk = bid[k] as number;
+        const mk = mean[k] as number;
+        const sk = sd[k] as number;
+        for (let q = low; q < PANEL_NODES; q++) {
+          const x = (v[q] as number) / bk;
+          if (x >= 1) break;
+          const z = (Math.log(x / (1 - x)) - mk) / sk;
+          if (z >= limit) break;
+          f[q] = (f[q] as number) * normalCdf(z);
+        }
+        if ((i & 15) === 15) low = this.dropNegligible(low);
+      }
+    }
+    let k15 = 0;
+    let g7 = 0;
+    for (let q = low; q < PANEL_NODES; q++) {
+      const y = f[q] as number;
+      k15 += (NODE_WK[q] as number) * y;
+      g7 += (NODE_WG[q] as number) * y;
+    }
+    this.panelValue = k15 * h;
+    this.panelError = Math.abs((k15 - g7) * h);
+    const top = t[PANEL_NODES - 1] as number;
+    this.panelTopProduct = low < PANEL_NODES ? Math.min(1, (f[PANEL_NODES - 1] as number) / normalPdf(top)) : 0;
+  }
+
+  /** Zeroes running products below NEGLIGIBLE (no denormals) and returns the lowest live node. */
+  private dropNegligible(low: number): number {
+    const f = this.nodeF;
+    for (let q = low; q < PANEL_NODES; q++) if ((f[q] as number) < NEGLIGIBLE) f[q] = 0;
+    let l = low;
+    while (l < PANEL_NODES && (f[l] as number) === 0) l++;
+    return l;
+  }
+
   /** Adaptive Gauss-Kronrod on [a, b] in fixed buffers: bisects the worst panel until the estimate is below tolerance. */
   private integrate(a: number, b: number): number {
-    const f = this.integrand;
-    const r = this.panel;
-    const init = 2;
     let count = 0;
-    const w = (b - a) / init;
-    for (let i = 0; i < init; i++) {
-      const x0 = a + i * w;
-      const x1 = i === init - 1 ? b : x0 + w;
-      kronrodPanel(f, x0, x1, r);
+    const m = 0.5 * (a + b);
+    for (let i = 0; i < 2; i++) {
+      const x0 = i === 0 ? a : m;
+      const x1 = i === 0 ? m : b;
+      this.panel(x0, x1);
+      if (i === 1) this.topProduct = this.panelTopProduct;
       this.panelLo[count] = x0;
       this.panelHi[count] = x1;
-      this.panelVal[count] = r.value;
-      this.panelErr[count] = r.error;
+      this.panelVal[count] = this.panelValue;
+      this.panelErr[count] = this.panelError;
       count++;
     }
     for (;;) {
@@ -208,21 +392,25 @@ export class GaussianRace {
       const x0 = this.panelLo[worst] as number;
       const x1 = this.panelHi[worst] as number;
       const mid = 0.5 * (x0 + x1);
-      kronrodPanel(f, x0, mid, r);
+      this.panel(x0, mid);
       this.panelHi[worst] = mid;
-      this.panelVal[worst] = r.value;
-      this.panelErr[worst] = r.error;
-      kronrodPanel(f, mid, x1, r);
+      this.panelVal[worst] = this.panelValue;
+      this.panelErr[worst] = this.panelError;
+      this.panel(mid, x1);
+      if (x1 === b) this.topProduct = this.panelTopProduct;
       this.panelLo[count] = mid;
       this.panelHi[count] = x1;
-      this.panelVal[count] = r.value;
-      this.panelErr[count] = r.error;
+      this.panelVal[count] = this.panelValue;
+      this.panelErr[count] = this.panelError;
       count++;
     }
     let value = 0;
-    for (let i = 0; i < count; i++) value += this.panelVal[i] as number;
-    this.lastError = 0;
-    for (let i = 0; i < count; i++) this.lastError += this.panelErr[i] as number;
+    let error = 0;
+    for (let i = 0; i < count; i++) {
+      value += this.panelVal[i] as number;
+      error += this.panelErr[i] as number;
+    }
+    this.lastError = error;
     this.lastPanels = count;
     return value;
   }

@@ -16,7 +16,14 @@ export interface ThompsonSamplingOptions {
   readonly propensityFloor?: number;
   /** Monte Carlo draws for the probability of a whole slate (k > 1). @default 256 */
   readonly slateSamples?: number;
-  /** Target absolute error (|K15 - G7| estimate, conservative) of the top-1 propensity integral. @default 1e-7 */
+  /**
+   * Target for the estimated absolute error of the top-1 propensity integral: Σ |K15 - G7| over the
+   * quadrature panels (an estimate of the 7-point rule's error; the 15-point value returned is
+   * usually far more accurate) plus bounds on the cut tails. Kept 1000× below the 1e-4 the logged
+   * propensities need because an embedded-rule estimate can be fooled by a step narrower than the
+   * panel (a competitor with a much smaller variance); the tests probe such cases.
+   * @default 1e-7
+   */
   readonly quadratureTolerance?: number;
   /** Name recorded on each decision. @default 'thompson' */
   readonly name?: string;
