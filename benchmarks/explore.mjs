@@ -9,6 +9,10 @@
 // 2. Regret at 1M impressions: Thompson sampling (variance scale 0.1), exploit-only, ε-greedy
 //    (ε = 0.05) and UCB (1 sd) on generated LASER traffic (runSimulation in the CLI package), one
 //    process per seed, two at a time; mean and sd over seeds, by warmness segment, and an SVG chart.
+//    The scoring model is well specified: a fixed cold-start part (the truth's, plus the mean δ and
+//    a per-campaign N(0, 0.2²) error) and per-campaign warm-start posteriors δ_j + x'η_j + z'ξ_j
+//    refit every impressions/20 by coordinate Newton with the generator's priors and diagonal
+//    Laplace variances (WarmStartPosterior). No policy parameter is tuned on these seeds.
 // 3. The Open Bandit Dataset off-policy table (lib/explore-obd.mjs).
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -124,21 +128,50 @@ async function regret(o) {
       Object.keys(runs[0].bySegment).map((b) => {
         const imp = runs.reduce((s, r) => s + r.bySegment[b].impressions, 0);
         const clk = runs.reduce((s, r) => s + r.bySegment[b].clicks, 0);
-        return [b, { regretMean: runs.reduce((s, r) => s + r.bySegment[b].regret, 0) / runs.length, impressionsMean: imp / runs.length, ctr: imp > 0 ? clk / imp : null }];
+        const values = runs.map((r) => r.bySegment[b].regret);
+        const mean = values.reduce((a, x) => a + x, 0) / values.length;
+        const sd = values.length > 1 ? Math.sqrt(values.reduce((a, x) => a + (x - mean) ** 2, 0) / (values.length - 1)) : null;
+        return [b, { regretMean: mean, regretSd: sd, impressionsMean: imp / runs.length, ctr: imp > 0 ? clk / imp : null }];
       }),
     );
   }
   const key = { thompson: 'thompson', exploit: 'exploitOnly', 'epsilon-greedy': 'epsilonGreedy', ucb: 'ucb' };
-  const out = { seeds, impressions: o.impressions, setup: base, wallSeconds: merged.seconds, oracleCtr: merged.runs.reduce((s, r) => s + r.oracleCtr, 0) / merged.runs.length };
+  const resolved = results[0].options;
+  const setup = {
+    ...base,
+    trafficCampaigns: resolved.traffic.campaigns ?? 1000,
+    sweepsPerRefit: resolved.sweepsPerRefit,
+    refitTolerance: resolved.refitTolerance,
+    coldErrorSd: resolved.coldErrorSd,
+    varianceScale: resolved.varianceScale,
+    epsilon: resolved.epsilon,
+    ucbWidth: resolved.ucbWidth,
+    coldStart: "the truth's cold-start part + mean of the true δ_j + a fixed per-campaign N(0, coldErrorSd²) error; not refit",
+    warmStart: "per campaign δ_j + x'η_j (the truth's warm user features) + z'ξ_j (context), Gaussian priors, coordinate Newton with the cold score as offset, diagonal Laplace variances",
+    priors: "generator: η and ξ at the generator's coefficient variances, δ at the variance of the true δ_j over campaigns + coldErrorSd²",
+    priorVariancesBySeed: Object.fromEntries(results.map((r) => [r.options.seeds[0], r.runs[0].priorVariances])),
+  };
+  const out = { seeds, impressions: o.impressions, setup, wallSeconds: merged.seconds, loadAverage: os.loadavg(), oracleCtr: merged.runs.reduce((s, r) => s + r.oracleCtr, 0) / merged.runs.length };
   for (const [p, k] of Object.entries(key)) {
     out[k] = reg[p].mean;
     out[`${k}Sd`] = reg[p].sd;
     out[`${k}PerSeed`] = reg[p].values;
     out[`${k}Ctr`] = ctr[p].mean;
+    out[`${k}CtrSd`] = ctr[p].sd;
+    const runs = merged.runs.filter((r) => r.policy === p);
+    const sum = (f) => runs.reduce((s, r) => s + f(r), 0);
+    out[`${k}Refit`] = { secondsPerSeed: sum((r) => r.refitSeconds) / runs.length, campaignRefitsPerSeed: sum((r) => r.refitStats.campaigns) / runs.length, sweepsPerCampaignRefit: sum((r) => r.refitStats.sweeps) / sum((r) => r.refitStats.campaigns), stoppedAtSweepLimit: sum((r) => r.refitStats.unconverged) / sum((r) => r.refitStats.campaigns) };
   }
   out.thompsonOverEpsilonGreedy = out.thompson / out.epsilonGreedy;
   out.thompsonOverUcb = out.thompson / out.ucb;
   out.thompsonOverExploitOnly = out.thompson / out.exploitOnly;
+  // Seeds share traffic, candidates and click draws across policies (common random numbers), so per-seed ratios are paired.
+  const ratios = (a, b) => out[`${a}PerSeed`].map((x, i) => x / out[`${b}PerSeed`][i]);
+  const spread = (xs) => {
+    const m = xs.reduce((a, x) => a + x, 0) / xs.length;
+    return { mean: m, sd: xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)) : null, perSeed: xs };
+  };
+  out.pairedRatios = { thompsonOverEpsilonGreedy: spread(ratios('thompson', 'epsilonGreedy')), thompsonOverUcb: spread(ratios('thompson', 'ucb')), thompsonOverExploitOnly: spread(ratios('thompson', 'exploitOnly')) };
   out.goals = { thompsonAtMost07EpsilonGreedy: out.thompsonOverEpsilonGreedy <= 0.7, thompsonBelowUcb: out.thompson < out.ucb };
   out.bySegment = segments;
   out.curve = { at: merged.curveAt, mean: Object.fromEntries(merged.options.policies.map((p) => [p, merged.curveAt.map((_, i) => merged.runs.filter((r) => r.policy === p).reduce((s, r) => s + r.curve[i], 0) / seeds.length)])) };
