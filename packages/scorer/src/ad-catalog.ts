@@ -121,6 +121,14 @@ export class AdCatalog {
     this.requestBlocks = model.randomEffects.filter((b) => !adEntityTypes.has(b.entityType));
   }
 
+  /** 0, 1, …, count − 1: the slots of the whole catalog in order. */
+  get identity(): Int32Array {
+    this.identitySlots ??= Int32Array.from({ length: this.count }, (_, j) => j);
+    return this.identitySlots;
+  }
+
+  private identitySlots: Int32Array | undefined;
+
   slotOf(id: string): number {
     return this.slotById.get(id) ?? -1;
   }

@@ -55,6 +55,11 @@ export interface RankRequest {
   readonly slateSize?: number;
   /** Return every term's value per candidate (for debugging and parity checks; slower). */
   readonly explain?: boolean;
+  /**
+   * How many of the best ads to return as `ranked` objects (all are scored and ordered either way;
+   * `order` and `scores` hold every candidate). A page with a few slots needs a few. @default all
+   */
+  readonly limit?: number;
 }
 
 export interface RankedAd {
@@ -71,8 +76,12 @@ export type FallbackReason = 'deadline' | 'error' | 'circuit-open';
 
 export interface RankResult {
   readonly modelVersion: string;
-  /** Every candidate, best first (by score at the mode). */
+  /** The best `limit` candidates (all by default), best first by score at the mode. */
   readonly ranked: readonly RankedAd[];
+  /** Every candidate's position in the request, best first. */
+  readonly order: Int32Array;
+  /** Every candidate's score at the mode, by position in the request. */
+  readonly scores: Float64Array;
   /**
    * Terms replaced by their mean over an unbiased sample because an input was not ready; a
    * random-effect part (`re:<id>:user`) when only that part of the term was replaced.
@@ -175,7 +184,7 @@ export class Scorer {
   private readonly policy: RankingPolicy | TrafficRamp | undefined;
   private readonly rng: SeededRng;
   private readonly onBackgroundError: (error: unknown) => void;
-  private readonly order = new RankOrder();
+  private readonly ranker = new RankOrder();
   /** Requests answered, and how many substituted at least one term. */
   readonly counters = { requests: 0, substitutedRequests: 0, backgroundErrors: 0 };
 
@@ -257,18 +266,19 @@ export class Scorer {
   async rank(request: RankRequest): Promise<RankResult> {
     const started = this.clock.monotonicMs();
     const active = this.active;
-    const n = this.checkRequest(request, active);
+    const slots = this.checkRequest(request, active);
     const deadlineMs = request.deadlineMs ?? this.defaultDeadlineMs;
     const budgetMs = Math.max(0, deadlineMs - this.computeReserveMs);
 
     const sides = await this.resolveSides(active, request, started, budgetMs);
-    const result = this.score(active, request, n, sides.user, sides.context);
+    const result = this.score(active, request, slots, sides.user, sides.context);
     this.counters.requests++;
     if (result.substituted.length > 0) this.counters.substitutedRequests++;
     return { ...result, elapsedMs: this.clock.monotonicMs() - started };
   }
 
-  private checkRequest(request: RankRequest, active: ActiveModel): number {
+  /** Validates the request; returns each candidate's slot in the catalog. */
+  private checkRequest(request: RankRequest, active: ActiveModel): Int32Array {
     if (request === null || typeof request !== 'object') throw invalidArgument('request', request, 'must be an object');
     const c = request.candidates;
     if (!Array.isArray(c)) throw invalidArgument('request.candidates', c, 'must be an array of ad ids');
@@ -276,12 +286,16 @@ export class Scorer {
     if (c.length > this.maxCandidates) throw invalidArgument('request.candidates', c, `must hold at most ${this.maxCandidates} ads (limits.maxCandidates)`);
     if (request.deadlineMs !== undefined && (!Number.isFinite(request.deadlineMs) || request.deadlineMs <= 0)) throw invalidArgument('request.deadlineMs', request.deadlineMs, 'must be a finite number > 0');
     if (request.bids !== undefined && request.bids.length !== c.length) throw invalidArgument('request.bids', request.bids, `must have one bid per candidate (${c.length})`);
+    if (request.limit !== undefined && (!Number.isInteger(request.limit) || request.limit < 0)) throw invalidArgument('request.limit', request.limit, 'must be an integer >= 0');
     if (request.slateSize !== undefined && (!Number.isInteger(request.slateSize) || request.slateSize < 1)) throw invalidArgument('request.slateSize', request.slateSize, 'must be an integer >= 1');
     if (this.policy instanceof TrafficRamp && (typeof request.userId !== 'string' || request.userId.length === 0)) throw invalidArgument('request.userId', request.userId, 'must be a non-empty string: the scorer ranks through a traffic ramp, which assigns users to arms by id');
+    const slots = new Int32Array(c.length);
     for (let i = 0; i < c.length; i++) {
-      if (active.catalog.slotOf(c[i] as string) < 0) throw invalidArgument(`request.candidates[${i}]`, c[i], 'must be the id of an ad registered with the scorer (setAds/upsertAds)');
+      const slot = active.catalog.slotOf(c[i] as string);
+      if (slot < 0) throw invalidArgument(`request.candidates[${i}]`, c[i], 'must be the id of an ad registered with the scorer (setAds/upsertAds)');
+      slots[i] = slot;
     }
-    return c.length;
+    return slots;
   }
 
   private checkVector(ns: FeatureNamespace, v: SparseVector, model: GlmixModel): SparseVector {
@@ -410,11 +424,44 @@ export class Scorer {
   }
 
   /** The synchronous scoring pass: no await from here on, so scratch state cannot interleave. */
-  private score(active: ActiveModel, request: RankRequest, n: number, user: Side, context: Side): Omit<RankResult, 'elapsedMs'> {
+  private score(active: ActiveModel, request: RankRequest, slots: Int32Array, user: Side, context: Side): Omit<RankResult, 'elapsedMs'> {
+    const { model, catalog } = active;
+    const n = slots.length;
+    // Candidates covering most of the catalog in another order: score the whole catalog with
+    // contiguous row reads, then gather once per candidate, instead of gathering once per row.
+    const wholeCatalog = n < catalog.count || !isIdentity(slots) ? 2 * n >= catalog.count : false;
+    const computed = this.computeTerms(active, request, wholeCatalog ? catalog.identity : slots, user, context);
+    const score = wholeCatalog ? gather(computed.score, slots) : computed.score;
+    const terms = computed.terms === undefined || !wholeCatalog ? computed.terms : new Map([...computed.terms].map(([t, v]) => [t, gather(v, slots)]));
+    const substituted = computed.substituted;
+
+    const ranking = this.ranker.order(score, n, new Int32Array(n));
+    const shown = Math.min(n, request.limit ?? n);
+    const ranked: RankedAd[] = new Array<RankedAd>(shown);
+    for (let r = 0; r < shown; r++) {
+      const i = ranking[r] as number;
+      const s = score[i] as number;
+      ranked[r] = { adId: request.candidates[i] as string, position: i, score: s, response: applyLink(model.link, s) };
+    }
+    const fallbacks: { namespace: FeatureNamespace; reason: FallbackReason }[] = [];
+    if (user.fallback !== null) fallbacks.push({ namespace: 'user', reason: user.fallback });
+    if (context.fallback !== null) fallbacks.push({ namespace: 'context', reason: context.fallback });
+
+    const out: Omit<RankResult, 'elapsedMs'> = { modelVersion: active.version, ranked, order: ranking, scores: score, substituted, fallbacks, ...(terms === undefined ? {} : { terms }) };
+    if (this.policy === undefined) return out;
+    const variance = this.warmStartVariance(active, slots, n, { user, context });
+    const bids = request.bids === undefined ? undefined : Float64Array.from(request.bids);
+    const candidates: PolicyCandidates = { count: n, mean: score, variance, link: model.link, ...(bids === undefined ? {} : { bid: bids }) };
+    const options = { k: Math.min(request.slateSize ?? 1, n), rng: this.rng };
+    const decision = this.policy instanceof TrafficRamp ? this.policy.decide(request.userId as string, candidates, options) : this.policy.decide(candidates, options);
+    return { ...out, decision: { ...decision, adIds: Array.from(decision.slate, (i) => request.candidates[i] as string) } };
+  }
+
+  /** Every term's contribution for the given catalog slots (synchronous: no await). */
+  private computeTerms(active: ActiveModel, request: RankRequest, slots: Int32Array, user: Side, context: Side): { score: Float64Array; terms: Map<TermId, Float64Array> | undefined; substituted: TermId[] } {
     const { model, catalog, means } = active;
     const N = catalog.count;
-    const slots = new Int32Array(n);
-    for (let i = 0; i < n; i++) slots[i] = catalog.slotOf(request.candidates[i] as string);
+    const n = slots.length;
     const score = new Float64Array(n);
     const explain = request.explain === true;
     const terms = explain ? new Map<TermId, Float64Array>() : undefined;
@@ -545,26 +592,7 @@ export class Scorer {
     if (terms !== undefined) {
       for (const t of terms.values()) for (let i = 0; i < n; i++) score[i] = (score[i] as number) + (t[i] as number);
     }
-
-    const ranking = this.order.order(score, n, new Int32Array(n));
-    const ranked: RankedAd[] = new Array<RankedAd>(n);
-    for (let r = 0; r < n; r++) {
-      const i = ranking[r] as number;
-      const s = score[i] as number;
-      ranked[r] = { adId: request.candidates[i] as string, position: i, score: s, response: applyLink(model.link, s) };
-    }
-    const fallbacks: { namespace: FeatureNamespace; reason: FallbackReason }[] = [];
-    if (user.fallback !== null) fallbacks.push({ namespace: 'user', reason: user.fallback });
-    if (context.fallback !== null) fallbacks.push({ namespace: 'context', reason: context.fallback });
-
-    const out: Omit<RankResult, 'elapsedMs'> = { modelVersion: active.version, ranked, substituted, fallbacks, ...(terms === undefined ? {} : { terms }) };
-    if (this.policy === undefined) return out;
-    const variance = this.warmStartVariance(active, slots, n, sides);
-    const bids = request.bids === undefined ? undefined : Float64Array.from(request.bids);
-    const candidates: PolicyCandidates = { count: n, mean: score, variance, link: model.link, ...(bids === undefined ? {} : { bid: bids }) };
-    const options = { k: Math.min(request.slateSize ?? 1, n), rng: this.rng };
-    const decision = this.policy instanceof TrafficRamp ? this.policy.decide(request.userId as string, candidates, options) : this.policy.decide(candidates, options);
-    return { ...out, decision: { ...decision, adIds: Array.from(decision.slate, (i) => request.candidates[i] as string) } };
+    return { score, terms, substituted };
   }
 
   /**
@@ -590,14 +618,28 @@ export class Scorer {
 /** Adds Σ_f x_f · row_f[slot] (or x_f² with `squared`) over the candidates: the feature-major inner loop. */
 function addRows(target: Float64Array, rows: FeatureRows, x: SparseVector, slots: Int32Array, n: number, N: number, squared: boolean): void {
   const data = rows.data;
+  // The whole catalog in catalog order (a common request shape): rows are read contiguously.
+  const contiguous = n === N && slots[0] === 0 && slots[n - 1] === n - 1 && isIdentity(slots);
   for (let p = 0; p < x.indices.length; p++) {
     const r = rows.rowOf[x.indices[p] as number] as number;
     if (r < 0) continue;
     const v = x.values[p] as number;
     const w = squared ? v * v : v;
     const base = r * N;
-    for (let i = 0; i < n; i++) target[i] = (target[i] as number) + w * (data[base + (slots[i] as number)] as number);
+    if (contiguous) for (let i = 0; i < n; i++) target[i] = (target[i] as number) + w * (data[base + i] as number);
+    else for (let i = 0; i < n; i++) target[i] = (target[i] as number) + w * (data[base + (slots[i] as number)] as number);
   }
+}
+
+function gather(values: Float64Array, slots: Int32Array): Float64Array {
+  const out = new Float64Array(slots.length);
+  for (let i = 0; i < slots.length; i++) out[i] = values[slots[i] as number] as number;
+  return out;
+}
+
+function isIdentity(slots: Int32Array): boolean {
+  for (let i = 0; i < slots.length; i++) if (slots[i] !== i) return false;
+  return true;
 }
 
 /** A random effect of a request-side entity (e.g. per user) over user, context and ad features. */

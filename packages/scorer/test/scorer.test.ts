@@ -371,3 +371,20 @@ describe('Scorer with the explore layer', () => {
     await expect(scorer.rank({ user, candidates: ['ad1'] })).rejects.toThrow(/request\.userId \(undefined\) must be a non-empty string: the scorer ranks through a traffic ramp/);
   });
 });
+
+describe('Scorer output', () => {
+  it('limit returns the best few as objects; order and scores always cover every candidate', async () => {
+    const model = randomModel(91);
+    const ads = randomAds(new SeededRng(92), 40, model.dimensions.ad);
+    const user = randomVector(new SeededRng(93), model.dimensions.user);
+    const scorer = new Scorer({ model, ads });
+    const candidates = ads.map((a) => a.id).reverse();
+    const all = await scorer.rank({ user, candidates });
+    const top = await scorer.rank({ user, candidates, limit: 5 });
+    expect(top.ranked).toEqual(all.ranked.slice(0, 5));
+    expect(top.order).toHaveLength(40);
+    expect(Array.from(top.order)).toEqual(all.ranked.map((r) => r.position));
+    all.ranked.forEach((r) => expect(top.scores[r.position]).toBe(r.score));
+    await expect(scorer.rank({ user, candidates, limit: -1 })).rejects.toThrow(/request\.limit \(-1\) must be an integer >= 0/);
+  });
+});
