@@ -15,13 +15,13 @@
 //    Laplace variances (WarmStartPosterior). No policy parameter is tuned on these seeds.
 // 3. The Open Bandit Dataset off-policy table (lib/explore-obd.mjs).
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SeededRng } from '@laserkit/core';
 import { ExploitOnlyPolicy, ThompsonSamplingPolicy } from '@laserkit/explore';
-import { regretSvg, summarizeRuns } from '../packages/cli/dist/simulate-command.js';
+import { regretSvg, summarizeRuns } from '@laserkit/cli';
 import { runObd } from './lib/explore-obd.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -194,6 +194,17 @@ export async function run(args) {
     figures.obd = { scope: 'men+women', truth: pooled.truth, truthStdError: pooled.truthStdError, estimators: pooled.estimators, loggedPropensityMeanAbsDiff: obd.loggedPropensityMeanAbsDiff, byCampaign: { men: obd.byScope.men, women: obd.byScope.women } };
     console.log(`OBD (random logs -> BTS), truth ${pooled.truth} ± ${pooled.truthStdError.toFixed(5)}`);
     console.table(Object.fromEntries(Object.entries(pooled.estimators).map(([k, e]) => [k, { estimate: e.estimate.toFixed(5), ci: `[${e.ciLow.toFixed(5)}, ${e.ciHigh.toFixed(5)}]`, relError: e.relError.toFixed(3), covers: e.covers }])));
+  }
+  // A skipped part keeps the previous run's figures, marked with the run they came from.
+  const previous = (() => {
+    try {
+      return JSON.parse(readFileSync(join(here, 'results', 'explore.json'), 'utf8'));
+    } catch {
+      return null;
+    }
+  })();
+  for (const [part, key] of [['obd', 'obd'], ['sim', 'regret']]) {
+    if (!o[part] && previous?.[key] !== undefined) figures[key] = { ...previous[key], fromRun: previous[key].fromRun ?? previous.started };
   }
   if (o.sim) {
     figures.regret = await regret(o);
