@@ -38,7 +38,9 @@ export type { CrossSpec, LowRankCrossSpec, FixedEffectSpec, FixedLayout, Selecte
 export { planRandomEffect, buildRandomEffectDesign, LASER_PER_CAMPAIGN_EFFECT } from './laser/random-effect-design.js';
 export type { RandomEffectSpec, FeatureSelection, PlannedRandomEffect, RandomEffectDesign } from './laser/random-effect-design.js';
 export { fitLaser, DEFAULT_PRIOR_VARIANCES } from './laser/fit.js';
-export type { LaserFitOptions, LaserFitResult, PriorVariances, FitProgress, EntityFitSummary } from './laser/fit.js';
+export type { LaserFitOptions, LaserFitResult, PriorVariances, FitProgress, EntityFitSummary, CrossStartSummary } from './laser/fit.js';
+export { spectralCrossStart, topSingularTriplets, crossGradientMatrix } from './laser/cross-init.js';
+export type { SpectralStart, SingularTriplets } from './laser/cross-init.js';
 export { computeTermMeans, exampleOf } from './laser/to-model.js';
 export { runTrainJob, trainLaserModel, loadTrainConfig, validateTrainConfig } from './job/train-job.js';
 export type { TrainConfig, TrainLog, TrainJobResult, TrainedModel } from './job/train-job.js';

@@ -10,6 +10,7 @@ import type { SolverResult, TronIterationRecord } from '../solver/solver-result.
 import { TronSolver, type TronOptions } from '../solver/tron.js';
 import { LbfgsSolver, type LbfgsOptions } from '../solver/lbfgs.js';
 import { LowRankCrossObjective } from '../objective/low-rank-cross-objective.js';
+import { spectralCrossStart } from './cross-init.js';
 import type { LineSearchIterationRecord } from '../solver/solver-result.js';
 import { buildFixedDesign, planFixedEffect, INTERCEPT_COLUMN, type FixedEffectSpec, type FixedLayout } from './fixed-design.js';
 import { availableParallelism } from 'node:os';
@@ -30,11 +31,20 @@ export interface PriorVariances {
   /** @default 0.1 */
   readonly coefficients: number;
   /**
-   * Entries of low-rank cross factors U, V. Much smaller than `cold`: a product of two weakly
-   * penalized factors overfits quickly (measured: rank 4 over 2,000 × 500 features on 240k rows
-   * reached train AUC 0.88 and held-out 0.67 at variance 0.01). @default 0.001
+   * Entries of low-rank cross factors U, V. The penalty ½(‖U‖² + ‖V‖²)/variance equals
+   * ‖U Vᵀ‖_* / variance at its best split, so 1 / variance is the singular value the loss gradient
+   * wrt the full cross matrix must exceed before a direction leaves zero (see cross-init.ts).
+   * Much smaller than `cold`: measured on generated traffic (2,000 user × 500 ad features, rank 4),
+   * 0.005-0.01 overfit badly at 256k-640k rows, 0.002 helped slightly at 640k rows and 0.001 kept
+   * every direction at zero. @default 0.001
    */
   readonly factors: number;
+  /**
+   * Coefficients of crosses over selected pairs (`fixed.crosses`), when they should not share the
+   * cold-start variance: one pair's coefficient A_fg is much smaller than a main effect (a cross
+   * term sums many pairs). @default the `cold` variance (LASER ties them)
+   */
+  readonly crosses?: number;
 }
 
 export const DEFAULT_PRIOR_VARIANCES: PriorVariances = Object.freeze({ cold: 1, bias: 1, coefficients: 0.1, factors: 0.001 });
@@ -53,7 +63,13 @@ export interface LaserFitOptions {
   readonly tron?: TronOptions;
   /** Solver settings for the joint fit with low-rank crosses. @default { gradientTolerance: 1e-4, maxIterations: 200 } */
   readonly lbfgs?: LbfgsOptions;
-  /** Seed of the random initial factors of low-rank crosses. @default 1 */
+  /**
+   * How low-rank cross factors start before the joint fit: `'spectral'` from the top singular
+   * directions of the loss gradient wrt each full cross matrix at the linear fit, scaled by a line
+   * search (see cross-init.ts); `'random'` from small random factors (sd 0.01). @default 'spectral'
+   */
+  readonly crossStart?: 'spectral' | 'random';
+  /** Seed of the random initial factors of low-rank crosses (and of the spectral start's subspace iteration). @default 1 */
   readonly seed?: number;
   /**
    * Also return each entity's full posterior covariance H⁻¹ (in `covariances`) for random-effect
@@ -120,6 +136,18 @@ export interface LaserFitResult {
   readonly covariances: ReadonlyMap<string, Float64Array>;
   /** The cold-start solution, for `reuseColdStart`. */
   readonly coldState: ColdState;
+  /** How each low-rank cross started (spectral start only; empty otherwise). */
+  readonly crossStarts: readonly CrossStartSummary[];
+}
+
+export interface CrossStartSummary {
+  readonly id: string;
+  readonly pass: number;
+  /** Leading singular values of the gradient wrt the full cross matrix; directions above 1 / factor variance start non-zero. */
+  readonly singularValues: readonly number[];
+  readonly activeRank: number;
+  /** Line-search step along those directions. */
+  readonly step: number;
 }
 
 interface ColdState {
@@ -174,7 +202,7 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
   }
   const blockScores = designs.map(() => new Float64Array(set.rows));
   const offsets = new Float64Array(set.rows);
-  const coldPrecision = 1 / variances.cold;
+  const coldPrecision = coldPrecisionOf(layout, variances);
   const coldPrior = previous === undefined ? null : coldPriorFrom(previous, layout, coldPrecision);
   let w: Float64Array | undefined = reuse?.coldState.w;
   let fixedVariances: Float64Array = reuse?.coldState.fixedVariances ?? new Float64Array(x.cols);
@@ -191,6 +219,9 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
     return { left: set.features[l], right: set.features[r], rank: c.rank };
   });
   const factorRng = new SeededRng(options.seed ?? 1);
+  const crossStart = options.crossStart ?? 'spectral';
+  if (crossStart !== 'spectral' && crossStart !== 'random') throw invalidArgument('crossStart', crossStart, "must be 'spectral' or 'random'");
+  const crossStarts: CrossStartSummary[] = reuse === undefined ? [] : [...reuse.crossStarts];
   let theta: Float64Array | undefined = reuse?.coldState.theta;
   let jointOffsets: readonly { readonly u: number; readonly v: number }[] = reuse?.coldState.jointOffsets ?? [];
   const fitted: FittedRandomEffect[] = designs.map((d, b) => ({
@@ -237,7 +268,20 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
       jointOffsets = joint.crossOffsets;
       if (theta === undefined) {
         theta = new Float64Array(joint.dimension);
-        for (let j = x.cols; j < theta.length; j++) theta[j] = 0.01 * factorRng.nextNormal();
+        if (crossStart === 'random') {
+          for (let j = x.cols; j < theta.length; j++) theta[j] = 0.01 * factorRng.nextNormal();
+        } else {
+          // Spectral start from the gradient wrt each full cross matrix at the linear fit.
+          const margins = new Float64Array(set.rows);
+          for (let i = 0; i < set.rows; i++) margins[i] = (offsets[i] as number) + x.rowDot(i, w);
+          lowRankBlocks.forEach((block, c) => {
+            const start = spectralCrossStart(block.left, block.right, block.rank, set.labels, set.weights, margins, 1 / variances.factors, logisticLoss, factorRng);
+            const at = joint.crossOffsets[c] as { u: number; v: number };
+            (theta as Float64Array).set(start.leftFactors, at.u);
+            (theta as Float64Array).set(start.rightFactors, at.v);
+            crossStarts.push({ id: (lowRank[c] as { id: string }).id, pass, singularValues: Array.from(start.singularValues), activeRank: start.activeRank, step: start.step });
+          });
+        }
       }
       theta.set(w, 0);
       const lbfgs = new LbfgsSolver({ gradientTolerance: 1e-4, maxIterations: 200, ...options.lbfgs, onIteration: (record) => progress({ stage: 'crosses', pass, record }) });
@@ -315,6 +359,8 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
       priorVarianceCold: String(variances.cold),
       priorVarianceBias: String(variances.bias),
       priorVarianceCoefficients: String(variances.coefficients),
+      ...(lowRank.length > 0 ? { priorVarianceFactors: String(variances.factors) } : {}),
+      ...(variances.crosses !== undefined && layout.crosses.length > 0 ? { priorVarianceCrosses: String(variances.crosses) } : {}),
       passes: String(passes),
       trainingRows: String(set.rows),
     },
@@ -330,7 +376,16 @@ export async function fitLaser(set: TrainingSet, options: LaserFitOptions = {}):
     seconds: { design: (tDesign - t0) / 1000, cold: coldSeconds, entities: entitySeconds },
     covariances,
     coldState: { x, w: w as Float64Array, theta, jointOffsets, fixedVariances, fixedScore },
+    crossStarts,
   };
+}
+
+/** Prior precision per cold-start column: 1 / cold, or 1 / crosses on the columns of selected cross pairs; 0 at the intercept. */
+function coldPrecisionOf(layout: FixedLayout, variances: PriorVariances): Float64Array {
+  const precision = new Float64Array(layout.cols).fill(1 / variances.cold);
+  if (variances.crosses !== undefined) for (const c of layout.crosses) precision.fill(1 / variances.crosses, c.offset, c.offset + c.leftIndex.length);
+  precision[INTERCEPT_COLUMN] = 0;
+  return precision;
 }
 
 /** Laplace: the posterior variance of each coefficient is 1 / H_jj at the mode. */
@@ -392,9 +447,9 @@ function scoreBlock(design: RandomEffectDesign, coefficients: Float64Array, out:
 }
 
 /** Prior means and precisions of the cold-start columns from a previous model (defaults where it has none). */
-function coldPriorFrom(previous: GlmixModel, layout: FixedLayout, defaultPrecision: number): { mean: Float64Array; precision: Float64Array } {
+function coldPriorFrom(previous: GlmixModel, layout: FixedLayout, defaultPrecision: Float64Array): { mean: Float64Array; precision: Float64Array } {
   const mean = new Float64Array(layout.cols);
-  const precision = new Float64Array(layout.cols).fill(defaultPrecision);
+  const precision = defaultPrecision.slice();
   precision[INTERCEPT_COLUMN] = 0;
   mean[INTERCEPT_COLUMN] = previous.intercept;
   const take = (column: number, weight: number, variance: number | undefined): void => {

@@ -114,6 +114,44 @@ describe('LASER fitting', () => {
     expect(lossCrossed).toBeLessThan(lossMain - 0.3 * (lossMain - lossTruth));
   });
 
+  it('the spectral start beats small random factors on the same iteration budget (planted rank-2 user×ad)', { timeout: 120_000 }, async () => {
+    const { set } = trafficSet({ rows: 20_000, seed: 9, users: 1_000, campaigns: 25, userDimension: 80, adDimension: 30, crossRank: 2, termScales: { user: 0.2, ad: 0.2, context: 0.1, userAd: 1.2, userContext: 0, contextAd: 0, warmUser: 0, warmContext: 0 } });
+    const options = { fixed: { lowRankCrosses: [{ id: 'userAd' as const, rank: 2 }] }, priorVariances: { cold: 0.1, factors: 0.1 }, lbfgs: { maxIterations: 10 }, threads: 0 };
+    const spectral = await fitLaser(set, options);
+    const random = await fitLaser(set, { ...options, crossStart: 'random' });
+    expect(spectral.crossStarts).toHaveLength(1);
+    expect(spectral.crossStarts[0]!.activeRank).toBe(2);
+    expect(spectral.crossStarts[0]!.step).toBeGreaterThan(0);
+    expect(random.crossStarts).toHaveLength(0);
+    const fSpectral = spectral.crossResults[0]!.objective;
+    const fRandom = random.crossResults[0]!.objective;
+    // Measured: 2037.3 vs 2094.7 after 10 iterations.
+    expect(fSpectral).toBeLessThan(fRandom);
+  });
+
+  it('selected-pair crosses take their own prior variance when given one, the cold variance otherwise', async () => {
+    const { set } = trafficSet({ rows: 6_000, seed: 2, users: 400, campaigns: 10, userDimension: 40, adDimension: 16, activeUserFeatures: 8, activeAdFeatures: 4 });
+    const fixed = { crosses: [{ id: 'userAd' as const, minCount: 5 }] };
+    const tied = await fitLaser(set, { fixed, priorVariances: { cold: 0.2 }, threads: 0 });
+    const explicit = await fitLaser(set, { fixed, priorVariances: { cold: 0.2, crosses: 0.2 }, threads: 0 });
+    const tight = await fitLaser(set, { fixed, priorVariances: { cold: 0.2, crosses: 1e-8 }, threads: 0 });
+    const crossOf = (f: typeof tied) => {
+      const c = f.model.crosses[0]!;
+      if (c.kind !== 'full') throw new Error('expected a full cross');
+      return c;
+    };
+    expect(crossOf(tied).weights.length).toBeGreaterThan(50);
+    expect(Array.from(crossOf(explicit).weights)).toEqual(Array.from(crossOf(tied).weights));
+    const maxAbs = (a: Float64Array) => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    expect(maxAbs(crossOf(tied).weights)).toBeGreaterThan(1e-2);
+    expect(maxAbs(crossOf(tight).weights)).toBeLessThan(1e-4);
+    // Laplace variances of the tightly held pairs are at most their prior variance.
+    for (const v of crossOf(tight).variances!) expect(v).toBeLessThanOrEqual(1e-8 * (1 + 1e-9));
+    // Main effects keep the cold variance: they still move.
+    expect(maxAbs(tight.model.main[0]!.weights)).toBeGreaterThan(1e-2);
+    await expect(fitLaser(set, { priorVariances: { crosses: 0 } })).rejects.toThrow(/priorVariances.crosses/);
+  });
+
   it('worker threads: per-entity fits are bit-identical to the calling thread; whole fits agree to solver tolerance', async () => {
     const { set } = trafficSet({ rows: 6_000, seed: 9, users: 400, campaigns: 25, userDimension: 120, adDimension: 30 });
     const opts = { randomEffects: [PER_CAMPAIGN], priorVariances: { cold: 0.1, bias: 0.3, coefficients: 0.05 } };
