@@ -1,6 +1,7 @@
 import { InProcessTier, TieredCache, type PartialKey, type PartialValue, type PartialsTier, type TierStats } from '@laserkit/cache';
 import {
   CircuitBreaker,
+  LaserError,
   SeededRng,
   checkInteger,
   checkKnownKeys,
@@ -115,6 +116,11 @@ export interface ScorerOptions {
   readonly defaultDeadlineMs?: number;
   /** Time kept back from the deadline for scoring itself. @default 0.5 */
   readonly computeReserveMs?: number;
+  /**
+   * How long a background fetch of an input may run before it counts as a backend failure (it
+   * keeps running past the request's deadline so its result can be cached). @default 2000
+   */
+  readonly fetchTimeoutMs?: number;
   readonly limits?: ScorerLimits;
   /** Guards each input backend (one breaker per namespace). */
   readonly breaker?: CircuitBreakerOptions;
@@ -131,6 +137,7 @@ export const DEFAULT_SCORER_OPTIONS = Object.freeze({
   maxCachedVectors: 100_000,
   defaultDeadlineMs: 10,
   computeReserveMs: 0.5,
+  fetchTimeoutMs: 2_000,
   maxCandidates: 10_000,
   maxActiveFeatures: 10_000,
 });
@@ -179,6 +186,7 @@ export class Scorer {
   private readonly clock: Clock;
   private readonly defaultDeadlineMs: number;
   private readonly computeReserveMs: number;
+  private readonly fetchTimeoutMs: number;
   private readonly maxCandidates: number;
   private readonly maxActiveFeatures: number;
   private readonly policy: RankingPolicy | TrafficRamp | undefined;
@@ -189,10 +197,11 @@ export class Scorer {
   readonly counters = { requests: 0, substitutedRequests: 0, backgroundErrors: 0 };
 
   constructor(options: ScorerOptions) {
-    checkKnownKeys('options', options, ['model', 'ads', 'cache', 'maxCachedVectors', 'defaultDeadlineMs', 'computeReserveMs', 'limits', 'breaker', 'policy', 'rng', 'clock', 'onBackgroundError']);
+    checkKnownKeys('options', options, ['model', 'ads', 'cache', 'maxCachedVectors', 'defaultDeadlineMs', 'computeReserveMs', 'fetchTimeoutMs', 'limits', 'breaker', 'policy', 'rng', 'clock', 'onBackgroundError']);
     const d = DEFAULT_SCORER_OPTIONS;
     this.defaultDeadlineMs = checkPositive('defaultDeadlineMs', options.defaultDeadlineMs ?? d.defaultDeadlineMs);
     this.computeReserveMs = checkPositive('computeReserveMs', options.computeReserveMs ?? d.computeReserveMs);
+    this.fetchTimeoutMs = checkPositive('fetchTimeoutMs', options.fetchTimeoutMs ?? d.fetchTimeoutMs);
     this.maxCandidates = checkInteger('limits.maxCandidates', options.limits?.maxCandidates ?? d.maxCandidates, 1, 2 ** 20);
     this.maxActiveFeatures = checkInteger('limits.maxActiveFeatures', options.limits?.maxActiveFeatures ?? d.maxActiveFeatures, 1);
     this.clock = options.clock ?? systemClock;
@@ -371,9 +380,15 @@ export class Scorer {
     const running = this.inflight.get(source.key);
     if (running !== undefined) return running;
     const p = (async () => {
+      let timer: ReturnType<Clock['setTimeout']> | undefined;
       try {
+        // A backend that never answers counts as failed after fetchTimeoutMs: otherwise a hung call
+        // would hold the breaker's half-open probe (and this key's fetch) forever.
+        const timeout = new Promise<never>((_, reject) => {
+          timer = this.clock.setTimeout(() => reject(new LaserError('TIMEOUT', `request.${ns} (key ${JSON.stringify(source.key)}) did not arrive within fetchTimeoutMs (${this.fetchTimeoutMs} ms)`)), this.fetchTimeoutMs);
+        });
         // A source that hands back a malformed vector is a failing backend, not a bad request.
-        const v = this.checkVector(ns, await source.get(), model);
+        const v = this.checkVector(ns, await Promise.race([source.get(), timeout]), model);
         breaker.success();
         this.vectors.set(source.key, v);
         return v;
@@ -381,6 +396,7 @@ export class Scorer {
         breaker.failure();
         throw e;
       } finally {
+        if (timer !== undefined) this.clock.clearTimeout(timer);
         this.inflight.delete(source.key);
       }
     })();

@@ -388,3 +388,31 @@ describe('Scorer output', () => {
     await expect(scorer.rank({ user, candidates, limit: -1 })).rejects.toThrow(/request\.limit \(-1\) must be an integer >= 0/);
   });
 });
+
+describe('Scorer with a hung backend', () => {
+  it('a fetch that never answers fails after fetchTimeoutMs, so the breaker\'s probe is released and the key can be fetched again', async () => {
+    const model = randomModel(101);
+    const ads = randomAds(new SeededRng(102), 5, model.dimensions.ad);
+    const user = randomVector(new SeededRng(103), model.dimensions.user);
+    const clock = new ManualClock(0);
+    const errors: unknown[] = [];
+    const scorer = new Scorer({ model, ads, clock, fetchTimeoutMs: 100, breaker: { failureThreshold: 1, cooldownMs: 50 }, onBackgroundError: (e) => errors.push(e) });
+    let hang = true;
+    let calls = 0;
+    const source: VectorSource = { key: 'u-hung', get: () => (calls++, hang ? new Promise<SparseVector>(() => undefined) : user) };
+    const first = scorer.rank({ user: source, candidates: ['ad0'], deadlineMs: 10 });
+    await flush();
+    clock.advance(10);
+    expect((await first).fallbacks).toEqual([{ namespace: 'user', reason: 'deadline' }]);
+    clock.advance(90); // the background fetch times out: a failure, the breaker opens
+    await flush();
+    expect(errors.some((e) => e instanceof LaserError && e.code === 'TIMEOUT')).toBe(true);
+    expect(scorer.stats().breakers.user).toBe('open');
+    clock.advance(50); // cooldown over: the next request probes again, and the backend is back
+    hang = false;
+    const again = await scorer.rank({ user: source, candidates: ['ad0'] });
+    expect(again.fallbacks).toEqual([]);
+    expect(calls).toBe(2);
+    expect(scorer.stats().breakers.user).toBe('closed');
+  });
+});
