@@ -1,4 +1,4 @@
-import { CircuitBreaker, type CircuitBreakerOptions } from '@laserkit/core';
+import { CircuitBreaker, LaserError, checkPositive, systemClock, type CircuitBreakerOptions, type Clock } from '@laserkit/core';
 import type { InProcessTier } from './in-process-tier.js';
 import type { PartialEntry, PartialKey, PartialValue } from './partial.js';
 import type { PartialsTier, TierStats } from './tier.js';
@@ -9,6 +9,10 @@ export interface TieredCacheOptions {
   /** An optional shared tier behind it (Redis), guarded by a circuit breaker. */
   readonly shared?: PartialsTier;
   readonly breaker?: CircuitBreakerOptions;
+  /** A shared-tier call that has not answered by then counts as failed (a hung server must not hold the breaker's probe). @default 1000 */
+  readonly sharedTimeoutMs?: number;
+  /** Time source of the timeout (and of the breaker, unless it has its own). @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -22,11 +26,28 @@ export class TieredCache implements PartialsTier {
   readonly local: InProcessTier;
   readonly shared: PartialsTier | undefined;
   readonly breaker: CircuitBreaker;
+  private readonly clock: Clock;
+  private readonly sharedTimeoutMs: number;
 
   constructor(options: TieredCacheOptions) {
     this.local = options.local;
     this.shared = options.shared;
-    this.breaker = new CircuitBreaker(options.breaker);
+    this.clock = options.clock ?? systemClock;
+    this.sharedTimeoutMs = checkPositive('sharedTimeoutMs', options.sharedTimeoutMs ?? 1000);
+    this.breaker = new CircuitBreaker({ clock: this.clock, ...options.breaker });
+  }
+
+  /** The shared tier's answer, or a TIMEOUT rejection after sharedTimeoutMs. */
+  private bounded<T>(call: () => Promise<T>): () => Promise<T> {
+    return () => {
+      let timer: ReturnType<Clock['setTimeout']> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = this.clock.setTimeout(() => reject(new LaserError('TIMEOUT', `the shared cache tier did not answer within sharedTimeoutMs (${this.sharedTimeoutMs} ms)`)), this.sharedTimeoutMs);
+      });
+      return Promise.race([call(), timeout]).finally(() => {
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+      });
+    };
   }
 
   async getMany(keys: readonly PartialKey[]): Promise<(PartialValue | undefined)[]> {
@@ -39,7 +60,7 @@ export class TieredCache implements PartialsTier {
     if (missing.length === 0) return out;
     const shared = this.shared;
     const found = await this.breaker.run(
-      () => shared.getMany(missing.map((i) => keys[i] as PartialKey)),
+      this.bounded(() => shared.getMany(missing.map((i) => keys[i] as PartialKey))),
       () => missing.map(() => undefined),
     );
     found.forEach((v, m) => {
@@ -55,7 +76,7 @@ export class TieredCache implements PartialsTier {
   async setMany(entries: readonly PartialEntry[]): Promise<void> {
     for (const e of entries) this.local.setSync(e.key, e.value);
     const shared = this.shared;
-    if (shared !== undefined) await this.breaker.run(() => shared.setMany(entries), () => undefined);
+    if (shared !== undefined) await this.breaker.run(this.bounded(() => shared.setMany(entries)), () => undefined);
   }
 
   /** Deletes from both tiers; returns the shared tier's count when there is one (it holds the superset), else the local one. */

@@ -91,3 +91,23 @@ describe('TieredCache', () => {
     expect(c.breaker.state).toBe('closed');
   });
 });
+
+describe('TieredCache with a hung shared tier', () => {
+  it('a call that never answers fails after sharedTimeoutMs and releases the breaker probe', async () => {
+    const clock = new ManualClock();
+    const hung = new FlakyTier();
+    let hang = true;
+    const inner = hung.getMany.bind(hung);
+    hung.getMany = (keys) => (hang ? new Promise(() => undefined) : inner(keys));
+    const c = new TieredCache({ local: new InProcessTier({ clock }), shared: hung, clock, sharedTimeoutMs: 20, breaker: { failureThreshold: 1, cooldownMs: 30 } });
+    const pending = c.getMany([k('a')]);
+    clock.advance(20);
+    expect(await pending).toEqual([undefined]);
+    expect(c.breaker.state).toBe('open');
+    clock.advance(30);
+    hang = false;
+    await hung.inner.setMany([{ key: k('a'), value: 3 }]);
+    expect(await c.getMany([k('a')])).toEqual([3]);
+    expect(c.breaker.state).toBe('closed');
+  });
+});
