@@ -44,7 +44,8 @@ export class TieredCache implements PartialsTier {
       const timeout = new Promise<never>((_, reject) => {
         timer = this.clock.setTimeout(() => reject(new LaserError('TIMEOUT', `the shared cache tier did not answer within sharedTimeoutMs (${this.sharedTimeoutMs} ms)`)), this.sharedTimeoutMs);
       });
-      return Promise.race([call(), timeout]).finally(() => {
+      // Promise.resolve().then(call): a tier that throws synchronously still clears the timer.
+      return Promise.race([Promise.resolve().then(call), timeout]).finally(() => {
         if (timer !== undefined) this.clock.clearTimeout(timer);
       });
     };
@@ -52,24 +53,27 @@ export class TieredCache implements PartialsTier {
 
   async getMany(keys: readonly PartialKey[]): Promise<(PartialValue | undefined)[]> {
     const out = keys.map((k) => this.local.getSync(k));
-    if (this.shared === undefined) return out;
     const missing: number[] = [];
     out.forEach((v, i) => {
       if (v === undefined) missing.push(i);
     });
-    if (missing.length === 0) return out;
-    const shared = this.shared;
-    const found = await this.breaker.run(
-      this.bounded(() => shared.getMany(missing.map((i) => keys[i] as PartialKey))),
-      () => missing.map(() => undefined),
-    );
+    if (this.shared === undefined || missing.length === 0) return out;
+    const found = await this.getShared(missing.map((i) => keys[i] as PartialKey));
     found.forEach((v, m) => {
-      if (v === undefined) return;
-      const i = missing[m] as number;
-      out[i] = v;
-      this.local.setSync(keys[i] as PartialKey, v);
+      if (v !== undefined) out[missing[m] as number] = v;
     });
     return out;
+  }
+
+  /** Reads the shared tier only (for callers that already read the local one); hits are copied locally. */
+  async getShared(keys: readonly PartialKey[]): Promise<(PartialValue | undefined)[]> {
+    const shared = this.shared;
+    if (shared === undefined || keys.length === 0) return keys.map(() => undefined);
+    const found = await this.breaker.run(this.bounded(() => shared.getMany(keys)), () => keys.map(() => undefined));
+    found.forEach((v, i) => {
+      if (v !== undefined) this.local.setSync(keys[i] as PartialKey, v);
+    });
+    return found;
   }
 
   /** Writes both tiers; a shared-tier failure is absorbed (the local copy still serves this node). */

@@ -108,6 +108,7 @@ export class AdCatalog {
       if (typeof a.id !== 'string' || a.id.length === 0) throw invalidArgument(`ads[${j}].id`, a.id, 'must be a non-empty string');
       if (this.slotById.has(a.id)) throw invalidArgument(`ads[${j}].id`, a.id, `duplicates ads[${this.slotById.get(a.id)}].id`);
       if (a.features.dimension !== model.dimensions.ad) throw invalidArgument(`ads[${j}].features.dimension`, a.features.dimension, `must equal the model's dimensions.ad (${model.dimensions.ad})`);
+      checkSparseContent(`ads[${j}].features`, a.features);
       this.slotById.set(a.id, j);
     });
 
@@ -247,4 +248,16 @@ function valueAt(v: SparseVector, f: number): number {
     else hi = mid;
   }
   return lo < v.indices.length && v.indices[lo] === f ? (v.values[lo] as number) : 0;
+}
+
+/** Indices integers, strictly increasing, in range; values finite and parallel: what every hot loop assumes. */
+export function checkSparseContent(field: string, v: SparseVector): void {
+  if (v.values.length !== v.indices.length) throw invalidArgument(`${field}.values`, v.values, `must have one value per index (${v.indices.length})`);
+  let last = -1;
+  for (let p = 0; p < v.indices.length; p++) {
+    const ix = v.indices[p] as number;
+    if (ix <= last || ix >= v.dimension) throw invalidArgument(`${field}.indices[${p}]`, ix, `must be strictly increasing and in [0, ${v.dimension - 1}] (build vectors with sparseVector())`);
+    last = ix;
+    if (!Number.isFinite(v.values[p] as number)) throw invalidArgument(`${field}.values[${p}]`, v.values[p], 'must be a finite number');
+  }
 }

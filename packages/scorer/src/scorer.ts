@@ -17,7 +17,7 @@ import { TrafficRamp, type Candidates, type Decision, type Policy } from '@laser
 import type { Lazy } from '@laserkit/features';
 import { applyLink, randomEffectWidth, validateModel, type GlmixModel, type RandomEffectBlock, type TermId } from '@laserkit/model';
 import { LRUCache } from 'lru-cache';
-import { AdCatalog, type AdInput, type FeatureRows } from './ad-catalog.js';
+import { AdCatalog, checkSparseContent, type AdInput, type FeatureRows } from './ad-catalog.js';
 import { RankOrder } from './rank-order.js';
 import { leftOf, sidePartialSpecs, userContextValue, type SidePartialSpec } from './request-side.js';
 
@@ -112,6 +112,8 @@ export interface ScorerOptions {
   readonly cache?: PartialsTier;
   /** Request-side vectors held in process, by their source key. @default 100000 */
   readonly maxCachedVectors?: number;
+  /** How long a fetched request-side vector is reused before its source is asked again (user features change). @default 60000 */
+  readonly vectorTtlMs?: number;
   /** Deadline of a request that does not give one. @default 10 */
   readonly defaultDeadlineMs?: number;
   /** Time kept back from the deadline for scoring itself. @default 0.5 */
@@ -129,12 +131,13 @@ export interface ScorerOptions {
   /** Randomness of the policy. @default new SeededRng(1) */
   readonly rng?: SeededRng;
   readonly clock?: Clock;
-  /** Called when a background computation fails (the request was already answered). */
+  /** Called when a fetch of an input or a cache write fails (the request itself falls back and is answered). */
   readonly onBackgroundError?: (error: unknown) => void;
 }
 
 export const DEFAULT_SCORER_OPTIONS = Object.freeze({
   maxCachedVectors: 100_000,
+  vectorTtlMs: 60_000,
   defaultDeadlineMs: 10,
   computeReserveMs: 0.5,
   fetchTimeoutMs: 2_000,
@@ -145,7 +148,10 @@ export const DEFAULT_SCORER_OPTIONS = Object.freeze({
 /** One model with its materialized ads: swapped as a whole, so a request never mixes versions. */
 interface ActiveModel {
   readonly model: GlmixModel;
+  /** id@version, as reported. */
   readonly version: string;
+  /** What cache keys carry: id@version@createdAtMs, so a retrained model that reuses an id and version never reads the old one's partials. */
+  readonly cacheVersion: string;
   readonly catalog: AdCatalog;
   readonly means: ReadonlyMap<string, number>;
   readonly sideSpecs: Readonly<Record<'user' | 'context', readonly SidePartialSpec[]>>;
@@ -197,7 +203,7 @@ export class Scorer {
   readonly counters = { requests: 0, substitutedRequests: 0, backgroundErrors: 0 };
 
   constructor(options: ScorerOptions) {
-    checkKnownKeys('options', options, ['model', 'ads', 'cache', 'maxCachedVectors', 'defaultDeadlineMs', 'computeReserveMs', 'fetchTimeoutMs', 'limits', 'breaker', 'policy', 'rng', 'clock', 'onBackgroundError']);
+    checkKnownKeys('options', options, ['model', 'ads', 'cache', 'maxCachedVectors', 'vectorTtlMs', 'defaultDeadlineMs', 'computeReserveMs', 'fetchTimeoutMs', 'limits', 'breaker', 'policy', 'rng', 'clock', 'onBackgroundError']);
     const d = DEFAULT_SCORER_OPTIONS;
     this.defaultDeadlineMs = checkPositive('defaultDeadlineMs', options.defaultDeadlineMs ?? d.defaultDeadlineMs);
     this.computeReserveMs = checkPositive('computeReserveMs', options.computeReserveMs ?? d.computeReserveMs);
@@ -207,14 +213,20 @@ export class Scorer {
     this.clock = options.clock ?? systemClock;
     this.cache = options.cache ?? new InProcessTier({ clock: this.clock });
     this.local = this.cache instanceof InProcessTier ? this.cache : this.cache instanceof TieredCache ? this.cache.local : null;
-    this.vectors = new LRUCache({ max: checkInteger('maxCachedVectors', options.maxCachedVectors ?? d.maxCachedVectors, 1) });
+    this.vectors = new LRUCache({
+      max: checkInteger('maxCachedVectors', options.maxCachedVectors ?? d.maxCachedVectors, 1),
+      ttl: checkPositive('vectorTtlMs', options.vectorTtlMs ?? d.vectorTtlMs),
+      ttlResolution: 0,
+      // lru-cache reads a start time of 0 as "no TTL"; a manual clock may start at 0.
+      perf: { now: () => this.clock.monotonicMs() + 1 },
+    });
     this.breakers = { user: new CircuitBreaker({ clock: this.clock, ...options.breaker }), context: new CircuitBreaker({ clock: this.clock, ...options.breaker }) };
     this.policy = options.policy;
     this.rng = options.rng ?? new SeededRng(1);
     this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
     this.ads = new Map();
     for (const a of options.ads ?? []) this.ads.set(a.id, a);
-    this.active = activate(options.model, [...this.ads.values()]);
+    this.active = activate(validateModel(options.model), [...this.ads.values()]);
   }
 
   /** Request counters and each cache tier's hits and misses, per term. */
@@ -235,8 +247,9 @@ export class Scorer {
   setAds(ads: readonly AdInput[]): void {
     const next = new Map(ads.map((a) => [a.id, a]));
     this.active = activate(this.active.model, [...next.values()]);
+    // The model to restore is re-materialized against the same ads.
+    if (this.previous !== null) this.previous = activate(this.previous.model, [...next.values()]);
     this.ads = next;
-    this.previous = null;
   }
 
   /** Adds or changes ads (re-materializing the catalog). */
@@ -311,6 +324,7 @@ export class Scorer {
     if (v === null || typeof v !== 'object' || !(v.indices instanceof Int32Array) || !(v.values instanceof Float64Array)) throw invalidArgument(`request.${ns}`, v, 'must be a SparseVector (or a keyed source of one)');
     if (v.dimension !== model.dimensions[ns]) throw invalidArgument(`request.${ns}.dimension`, v.dimension, `must equal the model's dimensions.${ns} (${model.dimensions[ns]})`);
     if (v.indices.length > this.maxActiveFeatures) throw invalidArgument(`request.${ns}.indices`, v.indices, `must hold at most ${this.maxActiveFeatures} active features (limits.maxActiveFeatures)`);
+    checkSparseContent(`request.${ns}`, v);
     return v;
   }
 
@@ -344,7 +358,7 @@ export class Scorer {
     }
     const source = input as VectorSource;
     if (typeof source.key !== 'string' || source.key.length === 0) throw invalidArgument(`request.${ns}.key`, source.key, 'must be a non-empty string');
-    const cached = this.vectors.get(source.key);
+    const cached = this.vectors.get(`${ns}|${source.key}`);
     const partials = this.cachedPartials(active, ns, source.key);
     if (cached !== undefined) return this.readySide(active, ns, source.key, cached, partials);
     // Meanwhile, ask the shared tier (another node may have computed this user's partials): what it
@@ -364,8 +378,9 @@ export class Scorer {
   /** Fills `into` with the missing partials the shared tier holds; never rejects. */
   private sharedPartials(active: ActiveModel, ns: 'user' | 'context', key: string, into: Map<string, PartialValue>): Promise<void> {
     const missing = active.sideSpecs[ns].filter((s) => !into.has(s.term));
-    if (this.cache === this.local || missing.length === 0) return Promise.resolve();
-    return this.cache.getMany(missing.map((s) => this.partialKey(active, key, s.term))).then(
+    if (!(this.cache instanceof TieredCache) || missing.length === 0) return Promise.resolve();
+    // The in-process tier was read already (cachedPartials): ask only the shared one.
+    return this.cache.getShared(missing.map((s) => this.partialKey(active, key, s.term))).then(
       (values) =>
         values.forEach((v, i) => {
           const term = (missing[i] as SidePartialSpec).term;
@@ -377,7 +392,8 @@ export class Scorer {
 
   /** One fetch per key at a time; the result lands in the vector cache even if the request moved on. */
   private fetch(ns: 'user' | 'context', source: VectorSource, breaker: CircuitBreaker, model: GlmixModel): Promise<SparseVector> {
-    const running = this.inflight.get(source.key);
+    const slot = `${ns}|${source.key}`;
+    const running = this.inflight.get(slot);
     if (running !== undefined) return running;
     const p = (async () => {
       let timer: ReturnType<Clock['setTimeout']> | undefined;
@@ -390,14 +406,14 @@ export class Scorer {
         // A source that hands back a malformed vector is a failing backend, not a bad request.
         const v = this.checkVector(ns, await Promise.race([source.get(), timeout]), model);
         breaker.success();
-        this.vectors.set(source.key, v);
+        this.vectors.set(slot, v);
         return v;
       } catch (e) {
         breaker.failure();
         throw e;
       } finally {
         if (timer !== undefined) this.clock.clearTimeout(timer);
-        this.inflight.delete(source.key);
+        this.inflight.delete(slot);
       }
     })();
     // A late fetch that fails later is reported, never unhandled.
@@ -405,7 +421,7 @@ export class Scorer {
       this.counters.backgroundErrors++;
       this.onBackgroundError(e);
     });
-    this.inflight.set(source.key, p);
+    this.inflight.set(slot, p);
     return p;
   }
 
@@ -436,7 +452,7 @@ export class Scorer {
   }
 
   private partialKey(active: ActiveModel, vectorKey: string, term: string): PartialKey {
-    return { vectorKey, term, modelVersion: active.version };
+    return { vectorKey, term, modelVersion: active.cacheVersion };
   }
 
   /** The synchronous scoring pass: no await from here on, so scratch state cannot interleave. */
@@ -590,19 +606,25 @@ export class Scorer {
 
     for (const b of catalog.requestBlocks) {
       const term = `re:${b.id}` as const;
-      const needs = b.features.map((f) => f.namespace).filter((ns) => ns !== 'ad');
-      if (!needs.every(ready)) {
-        substitute(term);
-        continue;
-      }
       const id = request.entities?.[b.entityType];
       const row = id === undefined ? undefined : active.entityIndex.get(b.id)?.get(id);
       if (row === undefined) {
-        constant(term, 0);
+        constant(term, 0); // an unseen entity: exactly the prior mean, whatever is late
+        continue;
+      }
+      // As for ad-side blocks: a late input replaces only its part when the model has its mean.
+      const late = [...new Set(b.features.map((f) => f.namespace).filter((ns) => !ready(ns)))];
+      if (late.length > 0 && !late.every((ns) => means.has(`${term}:${ns}`))) {
+        substitute(term);
         continue;
       }
       const t = target(term);
       addRequestBlock(t, b, row, catalog, slots, n, vectorOf('user'), vectorOf('context'));
+      for (const ns of late) {
+        substituted.push(`${term}:${ns}`);
+        const mean = means.get(`${term}:${ns}`) as number;
+        for (let i = 0; i < n; i++) t[i] = (t[i] as number) + mean;
+      }
     }
 
     if (terms !== undefined) {
@@ -702,6 +724,7 @@ function activate(model: GlmixModel, ads: readonly AdInput[]): ActiveModel {
   return {
     model,
     version: `${model.modelId}@${model.modelVersion}`,
+    cacheVersion: `${model.modelId}@${model.modelVersion}@${model.createdAtMs}`,
     catalog: new AdCatalog(model, ads),
     means: new Map(model.termMeans.map((m) => [m.term, m.mean])),
     sideSpecs: { user: sidePartialSpecs(model, 'user'), context: sidePartialSpecs(model, 'context') },

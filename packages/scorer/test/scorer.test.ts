@@ -416,3 +416,79 @@ describe('Scorer with a hung backend', () => {
     expect(scorer.stats().breakers.user).toBe('closed');
   });
 });
+
+describe('Scorer edge cases found in review', () => {
+  const model = randomModel(111);
+  const ads = randomAds(new SeededRng(112), 12, model.dimensions.ad);
+  const user = randomVector(new SeededRng(113), model.dimensions.user);
+  const context = randomVector(new SeededRng(114), model.dimensions.context, 0.5);
+  const candidates = ads.map((a) => a.id);
+
+  const lateUser = async (scorer: Scorer, clock: ManualClock, request: Partial<Parameters<Scorer['rank']>[0]>) => {
+    const pending = scorer.rank({ user: deferredSource(`late-${Math.random()}`).source, candidates, explain: true, ...request });
+    await flush();
+    clock.advance(10);
+    return pending;
+  };
+
+  it('a request-side random effect keeps its exact value for an unseen entity, and only its late part is replaced for a known one', async () => {
+    const withParts: GlmixModel = { ...model, termMeans: [...model.termMeans, { term: 're:perMember:user', mean: 0.3 }] };
+    const clock = new ManualClock(0);
+    const scorer = new Scorer({ model: withParts, ads, clock });
+    const unseen = await lateUser(scorer, clock, { entities: { member: 'nobody' } });
+    expect(unseen.substituted).not.toContain('re:perMember');
+    expect(Array.from(unseen.terms?.get('re:perMember') as Float64Array).every((v) => v === 0)).toBe(true);
+    const known = await lateUser(scorer, clock, { entities: { member: 'm1' } });
+    expect(known.substituted).toContain('re:perMember:user');
+    const predictor = new ModelPredictor(withParts);
+    candidates.forEach((_, i) => {
+      const ad = ads[i] as AdInput;
+      const p = predictor.predict({ ad: ad.features, entities: { ...ad.entities, member: 'm1' } }, { parts: true });
+      const exactParts = (p.parts?.get('re:perMember:bias') ?? 0) + (p.parts?.get('re:perMember:ad') ?? 0);
+      closeTo((known.terms?.get('re:perMember') as Float64Array)[i] as number, exactParts + 0.3);
+    });
+  });
+
+  it('a retrained model with the same id and version never reads the old model\'s cached partials', async () => {
+    const scorer = new Scorer({ model, ads });
+    const source = (): VectorSource => ({ key: 'u-retrain', get: () => user });
+    await scorer.rank({ user: source(), candidates });
+    const retrained: GlmixModel = { ...model, createdAtMs: model.createdAtMs + 1, main: model.main.map((m) => ({ ...m, weights: m.weights.map((w) => w * 2) })) };
+    scorer.setModel(retrained);
+    const res = await scorer.rank({ user: source(), candidates });
+    for (const r of res.ranked) closeTo(r.score, direct(retrained, ads[r.position] as AdInput, user, undefined, undefined).score);
+  });
+
+  it('malformed vectors are a bad request when given directly and a failing backend when a source returns them', async () => {
+    const scorer = new Scorer({ model, ads });
+    const outOfRange = { dimension: model.dimensions.user, indices: Int32Array.from([model.dimensions.user]), values: Float64Array.from([1]) };
+    await expect(scorer.rank({ user: outOfRange, candidates })).rejects.toThrow(/request\.user\.indices\[0\] \(30\) must be strictly increasing and in \[0, 29\]/);
+    const nan = { dimension: model.dimensions.user, indices: Int32Array.from([1]), values: Float64Array.from([Number.NaN]) };
+    const res = await scorer.rank({ user: { key: 'u-nan', get: () => nan }, candidates });
+    expect(res.fallbacks).toEqual([{ namespace: 'user', reason: 'error' }]);
+    expect(res.ranked.every((r) => Number.isFinite(r.score))).toBe(true);
+    expect(() => new Scorer({ model, ads: [{ id: 'bad', features: { dimension: model.dimensions.ad, indices: Int32Array.from([3, 2]), values: Float64Array.from([1, 1]) } }] })).toThrow(/ads\[0\]\.features\.indices\[1\]/);
+    expect(() => new Scorer({ model: { ...model, intercept: Number.NaN }, ads })).toThrow(/intercept/);
+  });
+
+  it('the model to restore survives ad changes; vectors expire after vectorTtlMs; user and context sources may share a key', async () => {
+    const clock = new ManualClock(0);
+    const m2: GlmixModel = { ...randomModel(115), modelId: 'other', modelVersion: 2 };
+    const scorer = new Scorer({ model, ads, clock, vectorTtlMs: 1000 });
+    scorer.setModel(m2);
+    scorer.upsertAds([{ ...(ads[0] as AdInput), id: 'extra' }]);
+    expect(scorer.restorePreviousModel()).toBe(true);
+    expect(scorer.modelVersion).toBe(`${model.modelId}@${model.modelVersion}`);
+    let calls = 0;
+    const shared = 'request-17';
+    const u: VectorSource = { key: shared, get: () => (calls++, user) };
+    const c: VectorSource = { key: shared, get: () => context };
+    const first = await scorer.rank({ user: u, context: c, candidates, explain: true });
+    for (const r of first.ranked) closeTo(r.score, direct(model, ads[r.position] as AdInput, user, context, undefined).score);
+    await scorer.rank({ user: u, context: c, candidates });
+    expect(calls).toBe(1);
+    clock.advance(1001);
+    await scorer.rank({ user: u, context: c, candidates });
+    expect(calls).toBe(2);
+  });
+});
