@@ -152,7 +152,8 @@ export class FeaturePipeline {
       if (t.kind === 'function') {
         fn = functions.get(t.function);
         if (fn === undefined) throw invalidArgument(`transformers[${i}].function`, t.function, 'must name a function in options.functions', `registered: ${functions.names().join(', ') || '(none)'}`);
-        usedFunctions[t.function] = `${fn.kind}@${fn.version}`;
+        // The function's source text too: a fix without a version bump must still change every key.
+        usedFunctions[t.function] = `${fn.kind}@${fn.version}@${fn.apply.toString()}`;
       }
       byName.set(t.name, nodes.length);
       nodes.push({ role: 'transformer', name: t.name, namespace: first.namespace, sources, inputs, run: compileTransformer(t, fn, first.namespace) });
@@ -198,9 +199,9 @@ export class FeaturePipeline {
    * equals space.dimension(namespace). Bad raw values (wrong type, missing entity id) throw here.
    */
   assemble(namespace: FeatureNamespace, raw: Readonly<Record<string, unknown>>): Lazy<SparseVector> {
+    checkOneOf('namespace', namespace, FEATURE_NAMESPACES);
     const plan = this.assemblerPlans[namespace];
     if (plan === undefined) {
-      checkOneOf('namespace', namespace, FEATURE_NAMESPACES);
       return settledLazy(`${this.fingerprint}:${namespace}:-`, emptySparseVector(this.space.dimension(namespace)));
     }
     const payloads = this.payloads(plan, raw);
@@ -223,6 +224,7 @@ export class FeaturePipeline {
 
   /** The named features an assembler sees before vectorizing (merged outputs), for inspection. */
   async namedFeatures(namespace: FeatureNamespace, raw: Readonly<Record<string, unknown>>): Promise<FeatureMap> {
+    checkOneOf('namespace', namespace, FEATURE_NAMESPACES);
     const plan = this.assemblerPlans[namespace];
     if (plan === undefined) return new Map();
     const maps = await this.evaluate(plan, this.payloads(plan, raw));
@@ -463,7 +465,9 @@ function deepFreeze<T>(value: T): T {
 function spaceDescription(space: FeatureSpace): unknown {
   const dims = { user: space.dimension('user'), ad: space.dimension('ad'), context: space.dimension('context') };
   const json = (space as { toJSON?: () => unknown }).toJSON;
-  return typeof json === 'function' ? { json: json.call(space), dims } : { kind: space.kind, dims };
+  // Two spaces with the same sizes but different vocabularies must not share keys.
+  if (typeof json !== 'function') throw invalidArgument('options.space', space.kind, 'must have toJSON() describing its vocabulary (the key fingerprint covers it): use FeatureIndexMap, FeatureHasher or IndexedFeatureSpace');
+  return { json: json.call(space), dims };
 }
 
 /** SHA-256 of the canonical JSON (object keys sorted), first 64 bits in hex. */

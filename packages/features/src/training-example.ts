@@ -55,7 +55,10 @@ export function checkRawTrainingRecord(record: unknown, at = 'record'): RawTrain
 /** Assembles a record through the serving path (pipeline.assemble(ns, raw).get()) for each namespace. */
 export async function assembleTrainingExample(pipeline: FeaturePipeline, record: RawTrainingRecord): Promise<TrainingExample> {
   checkRawTrainingRecord(record);
-  const vectors = await Promise.all(FEATURE_NAMESPACES.map((ns: FeatureNamespace) => pipeline.assemble(ns, record[ns] ?? {}).get()));
+  // Build every lazy first (validation throws before any I/O starts), then start them together so a
+  // synchronous throw or a rejection in one never leaves another's promise unobserved.
+  const lazies = FEATURE_NAMESPACES.map((ns: FeatureNamespace) => pipeline.assemble(ns, record[ns] ?? {}));
+  const vectors = await Promise.all(lazies.map((l) => Promise.resolve().then(() => l.get())));
   const entities: Record<string, string> = {};
   for (const [type, id] of Object.entries(record.entities ?? {})) entities[type] = String(id);
   return {

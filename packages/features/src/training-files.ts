@@ -13,7 +13,8 @@ export type TrainingFileFormat = (typeof TRAINING_FILE_FORMATS)[number];
  * lines starting with # are skipped). A bad line fails with file, line, field and value.
  */
 export async function* readRawRecords(path: string): AsyncGenerator<RawTrainingRecord> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const input = createReadStream(path, { encoding: 'utf8' });
+  const lines = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;
   try {
     for await (const line of lines) {
@@ -35,7 +36,9 @@ export async function* readRawRecords(path: string): AsyncGenerator<RawTrainingR
     if (e instanceof LaserError) throw e;
     throw new LaserError('NOT_FOUND', `cannot read ${path}: ${(e as Error).message}`, { cause: e, details: { file: path } });
   } finally {
+    // Closing the reader does not close the file: a consumer that stops early would leak the descriptor.
     lines.close();
+    input.destroy();
   }
 }
 
@@ -63,6 +66,11 @@ export function formatJsonlExample(example: TrainingExample): string {
  * with 1-based indices; entity ids may not contain whitespace, `#` or `=`.
  */
 export function formatSvmlightExample(example: TrainingExample, namespace: FeatureNamespace): string {
+  // svmlight holds one namespace and no weights: refuse what it would silently drop.
+  if (example.weight !== undefined && example.weight !== 1) throw invalidArgument('weight', example.weight, 'must be 1 (or absent) to be written as svmlight, which has no weights; write jsonl instead');
+  for (const other of FEATURE_NAMESPACES) {
+    if (other !== namespace && example[other].indices.length > 0) throw invalidArgument(other, example[other].indices.length, `must have no active features to be written as svmlight for the ${namespace} namespace (svmlight holds one namespace); write jsonl instead`);
+  }
   const v: SparseVector = example[namespace];
   const tokens = [numberText('label', example.label)];
   for (let i = 0; i < v.indices.length; i++) tokens.push(`${(v.indices[i] as number) + 1}:${numberText(`${namespace}.values[${i}]`, v.values[i] as number)}`);

@@ -106,8 +106,14 @@ export function bucketIndex(boundaries: readonly number[], v: number): number {
 /** One-hot bucketing: each feature `name` = v becomes `name[lo,hi)` = 1. */
 export function bucketFeatures(input: FeatureMap, boundaries: readonly number[], labels: readonly string[], prefix: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const [name, value] of input) out.set(`${prefix}${name}${labels[bucketIndex(boundaries, value)] as string}`, 1);
+  for (const [name, value] of input) out.set(`${prefix}${name}${labels[bucketIndex(boundaries, finite('bucketing', name, value))] as string}`, 1);
   return out;
+}
+
+/** NaN or ±Infinity never becomes a feature (not even a bucket): an overflowing sum or product is an error naming it. */
+function finite(step: string, name: string, value: number): number {
+  if (!Number.isFinite(value)) throw new LaserError('INVALID_DATA', `${step}: feature ${JSON.stringify(name)} is ${value}; feature values must be finite`, { details: { feature: name, value } });
+  return value;
 }
 
 /** The union of the inputs; names in several inputs are summed or keep the first input's value. */
@@ -118,7 +124,7 @@ export function disjoinFeatures(inputs: readonly FeatureMap[], merge: MergeRule,
       const key = prefix + name;
       const seen = out.get(key);
       if (seen === undefined) out.set(key, value);
-      else if (merge === 'sum') out.set(key, seen + value);
+      else if (merge === 'sum') out.set(key, finite('disjunction', key, seen + value));
     }
   }
   return out;
@@ -130,7 +136,7 @@ export function interactFeatures(left: FeatureMap, right: FeatureMap, separator:
   for (const [a, va] of left) {
     for (const [b, vb] of right) {
       const name = `${prefix}${a}${separator}${b}`;
-      out.set(name, (out.get(name) ?? 0) + va * vb);
+      out.set(name, finite('interaction', name, (out.get(name) ?? 0) + va * vb));
     }
   }
   return out;

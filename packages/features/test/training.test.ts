@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FeatureIndexMap, sparseVector } from '@laserkit/core';
+import { FeatureHasher, FeatureIndexMap, sparseVector } from '@laserkit/core';
 import type { PipelineConfig } from '../src/config.js';
 import { FeaturePipeline } from '../src/pipeline.js';
-import { MapFeatureProvider } from '../src/providers.js';
+import { MapFeatureProvider, type FeatureProvider } from '../src/providers.js';
 import type { TrainingExample } from '../src/training-example.js';
 import { formatJsonlExample, formatSvmlightExample, readRawRecords, writeTrainingFile } from '../src/training-files.js';
 
@@ -65,10 +65,14 @@ describe('training files', () => {
     expect(JSON.parse(line)).toEqual({ label: 0, user: { '0': 1, '2': 0.1 }, ad: { '1': 1 }, context: {}, entities: { campaign: 'c9' } });
   });
 
-  it('formats svmlight with 1-based indices and entity comments, refusing ids it cannot carry', () => {
-    expect(formatSvmlightExample(example, 'user')).toBe('0 1:1 3:0.1 # campaign=c9');
-    expect(formatSvmlightExample({ ...example, entities: {} }, 'ad')).toBe('0 2:1');
-    expect(() => formatSvmlightExample({ ...example, entities: { campaign: 'a b' } }, 'user')).toThrow('entities.campaign ("a b") must be an id without whitespace');
+  it('formats svmlight with 1-based indices and entity comments, refusing what it cannot carry', () => {
+    const userOnly = { ...example, ad: sparseVector(2, [], []) };
+    expect(formatSvmlightExample(userOnly, 'user')).toBe('0 1:1 3:0.1 # campaign=c9');
+    expect(formatSvmlightExample({ ...example, user: sparseVector(3, [], []), entities: {} }, 'ad')).toBe('0 2:1');
+    // svmlight has one namespace and no weights: dropping either silently would change training.
+    expect(() => formatSvmlightExample(example, 'user')).toThrow(/ad \(1\) must have no active features to be written as svmlight for the user namespace/);
+    expect(() => formatSvmlightExample({ ...userOnly, weight: 0 }, 'user')).toThrow(/weight \(0\) must be 1 \(or absent\) to be written as svmlight/);
+    expect(() => formatSvmlightExample({ ...userOnly, entities: { campaign: 'a b' } }, 'user')).toThrow('entities.campaign ("a b") must be an id without whitespace');
   });
 
   it('reads raw records and writes the training file from them', async () => {
@@ -110,5 +114,35 @@ describe('training files', () => {
     await expect(read()).rejects.toThrow(/bad\.jsonl:2: record\.label \("yes"\) must be a finite number/);
     await writeFile(input, '{"label":1,\n');
     await expect(read()).rejects.toThrow(/bad\.jsonl:1: line \("\{\\"label\\":1,"\) must be a JSON object/);
+  });
+});
+
+describe('training path robustness', () => {
+  it('a failing provider next to a synchronous error rejects once, with no unhandled rejection left behind', async () => {
+    const failing: FeatureProvider = { name: 'down', fetch: () => new Promise((_, reject) => setTimeout(() => reject(new Error('ETIMEDOUT')), 5)) };
+    const p = FeaturePipeline.fromConfig(
+      {
+        sources: [
+          { name: 'profile', kind: 'provider', namespace: 'user', provider: 'down', idField: 'id' },
+          { name: 'adFields', kind: 'request', namespace: 'ad', fields: ['x'] },
+        ],
+        transformers: [{ name: 'logx', kind: 'function', function: 'log1p', inputs: ['adFields'] }],
+        assemblers: [
+          { namespace: 'user', inputs: ['profile'] },
+          { namespace: 'ad', inputs: ['logx'] },
+        ],
+      },
+      { space: new FeatureHasher({ bits: 4 }), providers: { down: failing } },
+    );
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await expect(p.assembleExample({ label: 1, user: { id: 'u1' }, ad: { x: -5 } })).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 30));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
   });
 });
