@@ -54,7 +54,8 @@ describe('features: training and serving give identical vectors', () => {
   const { records, profiles } = rawRecords(2014);
   const space = new FeatureHasher({ seed: 7, bits: { user: 16, ad: 12, context: 10 } });
   // Two pipelines from the same file: one for the training job, one for the serving process.
-  const build = (): FeaturePipeline => FeaturePipeline.fromConfig(config, { space, providers: { userProfiles: new MapFeatureProvider('profiles', profiles) } });
+  const build = (namespaces: readonly string[] = ['user', 'ad', 'context']): FeaturePipeline =>
+    FeaturePipeline.fromConfig({ ...config, assemblers: config.assemblers.filter((a) => namespaces.includes(a.namespace)) }, { space, providers: { userProfiles: new MapFeatureProvider('profiles', profiles) } });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'laserkit-features-parity-'));
@@ -92,9 +93,10 @@ describe('features: training and serving give identical vectors', () => {
 
   it('svmlight (one namespace) → readTrainingSet rows equal the served user vectors', async () => {
     const file = join(dir, 'train-user.svm');
-    await writeTrainingFile(build(), records, file, { format: 'svmlight', svmlightNamespace: 'user' });
+    // svmlight holds one namespace: a pipeline that assembles only the user features.
+    await writeTrainingFile(build(['user']), records, file, { format: 'svmlight', svmlightNamespace: 'user' });
     const { set } = await readTrainingSet(file, { format: 'svmlight', svmlightNamespace: 'user', dimensions: { user: space.dimension('user') } });
-    const serving = build();
+    const serving = build(['user']);
     for (let r = 0; r < ROWS; r++) {
       const record = records[r] as RawTrainingRecord;
       expect(rowOf(set, 'user', r)).toEqual(plain(await serving.assemble('user', record.user ?? {}).get()));
