@@ -4,7 +4,7 @@ import { rankProbabilities } from './rank-probabilities.js';
 import { betaCdf, betaPdf, logBeta } from './special.js';
 import { selectTopK } from './top-k.js';
 import type { DecideOptions, Decision } from './types.js';
-import { checkDecideOptions, checkPropensityFloor } from './validate-candidates.js';
+import { checkDecideOptions, checkPropensityFloor, floored } from './validate-candidates.js';
 
 /** Arms without features: click and no-click counts per arm (Beta-Bernoulli bandit). */
 export interface BetaArms {
@@ -123,7 +123,7 @@ export class BetaBernoulliThompsonPolicy {
     const scores = new Float64Array(m);
     selectTopK(values, p.n, m, slate, scores);
     const floorP = this.options.propensityFloor;
-    const propensity = Math.max(floorP, this.winProbability(p, slate[0] as number));
+    const propensity = floored(floorP, this.winProbability(p, slate[0] as number), this.name);
     if (m === 1) return { slate, scores, propensity, slatePropensity: propensity, slatePropensityStdError: 0, policy: this.name };
     // Rao-Blackwellised Monte Carlo over the slate's own draws (as for Gaussian Thompson sampling).
     const samples = this.options.slateSamples;

@@ -57,6 +57,11 @@ for (let q = 0; q < PANEL_NODES; q++) {
   NODE_WG[q] = (i & 1) === 1 ? (GAUSS7_WEIGHTS[i >> 1] as number) : 0;
 }
 
+/** A competitor's step is "narrow" when [a, b] holds more than this many of its widths 1/zb. */
+const NARROW_STEP_RATIO = 16;
+/** Competitors whose narrow steps get their own breakpoints (3 each). */
+const MAX_RESOLVED_STEPS = 32;
+
 export class GaussianRace {
   private capacity = 0;
   /** Posterior standard deviations after scaling. */
@@ -367,12 +372,13 @@ export class GaussianRace {
   /** Adaptive Gauss-Kronrod on [a, b] in fixed buffers: bisects the worst panel until the estimate is below tolerance. */
   private integrate(a: number, b: number): number {
     let count = 0;
-    const m = 0.5 * (a + b);
-    for (let i = 0; i < 2; i++) {
-      const x0 = i === 0 ? a : m;
-      const x1 = i === 0 ? m : b;
+    const cuts = this.initialCuts(a, b);
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const x0 = cuts[i] as number;
+      const x1 = cuts[i + 1] as number;
+      if (count >= this.panelLo.length) this.growPanels();
       this.panel(x0, x1);
-      if (i === 1) this.topProduct = this.panelTopProduct;
+      if (x1 === b) this.topProduct = this.panelTopProduct;
       this.panelLo[count] = x0;
       this.panelHi[count] = x1;
       this.panelVal[count] = this.panelValue;
@@ -413,6 +419,37 @@ export class GaussianRace {
     this.lastError = error;
     this.lastPanels = count;
     return value;
+  }
+
+  /**
+   * The starting panels: [a, b] halved, plus, for a competitor much narrower than candidate j, its
+   * step Φ(za + zb·t) resolved by breakpoints at its centre and ±4/zb. Narrower than the nodes'
+   * spacing, such a step is invisible to both the 7- and the 15-point rule, whose difference then
+   * says nothing (a cold ad against a well-known one is the usual case). At most
+   * MAX_RESOLVED_STEPS competitors, those whose step sits where φ is largest; the rest are left to
+   * the adaptive refinement.
+   */
+  private initialCuts(a: number, b: number): number[] {
+    const cuts = [a, 0.5 * (a + b), b];
+    if (this.affine) {
+      const steps: { t: number; w: number; weight: number }[] = [];
+      for (let i = 0; i < this.activeCount; i++) {
+        const zb = this.zb[i] as number;
+        if (!(zb * (b - a) > NARROW_STEP_RATIO)) continue;
+        const t = -(this.za[i] as number) / zb;
+        const w = 4 / zb;
+        if (t + w <= a || t - w >= b) continue;
+        steps.push({ t, w, weight: normalPdf(Math.min(Math.max(t, a), b)) });
+      }
+      steps.sort((x, y) => y.weight - x.weight);
+      for (const st of steps.slice(0, MAX_RESOLVED_STEPS)) for (const c of [st.t - st.w, st.t, st.t + st.w]) if (c > a && c < b) cuts.push(c);
+      cuts.sort((x, y) => x - y);
+    }
+    // Drop cuts that coincide (within rounding) so no panel is empty.
+    const out = [cuts[0] as number];
+    for (let i = 1; i < cuts.length; i++) if ((cuts[i] as number) - (out[out.length - 1] as number) > 1e-12 * (1 + Math.abs(cuts[i] as number))) out.push(cuts[i] as number);
+    out[out.length - 1] = b;
+    return out;
   }
 
   /** Error estimate and panel count of the last integral (diagnostics and tests). */

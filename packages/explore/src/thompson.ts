@@ -3,7 +3,7 @@ import { GaussianRace, TAIL_SDS } from './gaussian-race.js';
 import { response } from './link.js';
 import { selectTopK } from './top-k.js';
 import type { Candidates, DecideOptions, Decision, Policy } from './types.js';
-import { checkCandidates, checkDecideOptions, checkPropensityFloor } from './validate-candidates.js';
+import { checkCandidates, checkDecideOptions, checkPropensityFloor, floored } from './validate-candidates.js';
 
 export interface ThompsonSamplingOptions {
   /**
@@ -104,7 +104,7 @@ export class ThompsonSamplingPolicy implements Policy {
     const scores = new Float64Array(m);
     selectTopK(values, n, m, slate, scores);
     const floorP = this.options.propensityFloor;
-    const propensity = Math.max(floorP, race.winProbability(slate[0] as number));
+    const propensity = floored(floorP, race.winProbability(slate[0] as number), this.name);
     if (m === 1) return { slate, scores, propensity, slatePropensity: propensity, slatePropensityStdError: 0, policy: this.name };
     const { estimate, stdError } = this.slateProbability(candidates, slate, rng);
     return { slate, scores, propensity, slatePropensity: Math.max(floorP, estimate), slatePropensityStdError: stdError, policy: this.name };

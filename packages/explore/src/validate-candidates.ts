@@ -1,4 +1,4 @@
-import { checkRange, invalidArgument } from '@laserkit/core';
+import { LaserError, checkRange, invalidArgument } from '@laserkit/core';
 import { LINKS, type Candidates, type DecideOptions } from './types.js';
 
 /** Checks a request's candidates once per decision: O(n), no allocation. */
@@ -35,4 +35,13 @@ export function checkDecideOptions(o: DecideOptions): number {
 /** The propensity floor every policy shares. */
 export function checkPropensityFloor(field: string, value: unknown): number {
   return checkRange(field, value, 0, 0.01, { minExclusive: true });
+}
+
+/**
+ * The logged propensity: at least the floor, and never NaN or Infinity (Math.max would let NaN
+ * through into every importance weight downstream).
+ */
+export function floored(floor: number, p: number, policy: string): number {
+  if (Number.isNaN(p) || p === Infinity) throw new LaserError('INTERNAL', `${policy}: the top-1 propensity came out ${p}; the candidates are beyond what its quadrature can resolve (extreme bids or prior shapes)`, { details: { propensity: p } });
+  return p > floor ? p : floor;
 }

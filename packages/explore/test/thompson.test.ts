@@ -67,6 +67,29 @@ describe('ThompsonSamplingPolicy: exact top-1 propensities', () => {
     );
   });
 
+  it('matches the closed form when one posterior is orders of magnitude narrower (a cold ad against a known one)', () => {
+    const ts = new ThompsonSamplingPolicy({ varianceScale: 1 });
+    const cases: [number, number, number, number][] = [
+      [0, 0, 1e-6, 4],
+      [0, -0.002, 1e-5, 10],
+      [0.3, 0, 1e-8, 1],
+      [-1, 0.5, 2, 1e-7],
+    ];
+    fc.assert(
+      fc.property(fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: -2, max: 2, noNaN: true }), fc.integer({ min: 3, max: 9 }), fc.double({ min: 0.1, max: 10, noNaN: true }), (m1, m2, decades, wide) => {
+        cases.push([m1, m2, wide * 10 ** -decades, wide]);
+        return true;
+      }),
+      { seed: 12, numRuns: 150 },
+    );
+    for (const [m1, m2, v1, v2] of cases) {
+      const p = ts.topPropensities({ count: 2, mean: Float64Array.of(m1, m2), variance: Float64Array.of(v1, v2), link: 'logistic' });
+      const exact = jStat.normal.cdf((m1 - m2) / Math.sqrt(v1 + v2), 0, 1);
+      expect(Math.abs((p[0] as number) - exact)).toBeLessThan(1e-6);
+      expect(Math.abs((p[1] as number) - (1 - exact))).toBeLessThan(1e-6);
+    }
+  });
+
   it('matches a 40,000-point reference integral, with and without bids, for every link', () => {
     for (const [seed, opts] of [
       [1, {}],
