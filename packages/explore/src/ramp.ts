@@ -41,19 +41,23 @@ export class TrafficRamp {
     this.salt = checkInteger('salt', options.salt ?? 0, 0, 0xffffffff);
     const names = new Set<string>();
     this.upper = new Int32Array(arms.length);
-    let total = 0;
+    // Cumulative shares are rounded to buckets, not each share on its own: 100/3 three times must work.
+    let cumulative = 0;
     arms.forEach((arm, i) => {
       if (typeof arm.name !== 'string' || arm.name === '') throw invalidArgument(`arms[${i}].name`, arm.name, 'must be a non-empty string');
       if (names.has(arm.name)) throw invalidArgument(`arms[${i}].name`, arm.name, 'must be unique among the arms');
       names.add(arm.name);
       if (arm.policy === undefined || typeof arm.policy.decide !== 'function') throw invalidArgument(`arms[${i}].policy`, arm.policy, 'must be a Policy');
       checkRange(`arms[${i}].percent`, arm.percent, 0, 100);
-      total += Math.round(arm.percent * (BUCKETS / 100));
-      this.upper[i] = total;
+      const before = i === 0 ? 0 : (this.upper[i - 1] as number);
+      cumulative += arm.percent;
+      this.upper[i] = Math.round(cumulative * (BUCKETS / 100));
+      if (arm.percent > 0 && this.upper[i] === before) throw invalidArgument(`arms[${i}].percent`, arm.percent, 'must be at least 0.01 (the ramp splits traffic in 0.01 % buckets) or 0');
     });
-    if (total !== BUCKETS) {
-      throw invalidArgument('arms', arms.map((a) => `${a.name} ${a.percent}%`).join(', '), 'percent shares must sum to 100 (to 0.01 %)', 'give the rest of the traffic to the exploit-only control arm');
+    if (Math.abs(cumulative - 100) > 1e-9 * 100) {
+      throw invalidArgument('arms', arms.map((a) => `${a.name} ${a.percent}%`).join(', '), 'percent shares must sum to 100', 'give the rest of the traffic to the exploit-only control arm');
     }
+    this.upper[arms.length - 1] = BUCKETS;
     this.arms = Object.freeze([...arms]);
   }
 

@@ -45,4 +45,14 @@ describe('TrafficRamp', () => {
     expect(() => new TrafficRamp({ arms: [{ ...arms[0]!, percent: 90 }, arms[1]!] })).toThrow(/sum to 100/);
     expect(() => new TrafficRamp({ arms: [arms[0]!, { ...arms[1]!, name: 'control' }] })).toThrow(/unique/);
   });
+
+  it('accepts shares that only sum to 100 once added up (thirds, 12.345 + 87.655) and refuses a share too small to get a bucket', () => {
+    const policy = arms[0]!.policy;
+    const thirds = new TrafficRamp({ arms: ['a', 'b', 'c'].map((name) => ({ name, policy, percent: 100 / 3 })) });
+    const counts = new Map<string, number>();
+    for (let u = 0; u < 30_000; u++) counts.set(thirds.armOf(`user-${u}`).name, (counts.get(thirds.armOf(`user-${u}`).name) ?? 0) + 1);
+    for (const name of ['a', 'b', 'c']) expect(Math.abs((counts.get(name) ?? 0) / 30_000 - 1 / 3)).toBeLessThan(0.02);
+    expect(() => new TrafficRamp({ arms: [{ name: 'x', policy, percent: 12.345 }, { name: 'y', policy, percent: 87.655 }] })).not.toThrow();
+    expect(() => new TrafficRamp({ arms: [{ name: 'x', policy, percent: 0.004 }, { name: 'y', policy, percent: 99.996 }] })).toThrow(/arms\[0\]\.percent \(0\.004\) must be at least 0\.01/);
+  });
 });
