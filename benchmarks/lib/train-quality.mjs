@@ -121,35 +121,43 @@ export async function runQuality(log = console.log) {
   }
 }
 
+/** The truth's three cross terms of one row: x'U·Vᵀc (userAd), x'U·Vᵀz (userContext), z'U·Vᵀc (contextAd). */
+function trueCrossTerms(T, r) {
+  const k = T.crossRank;
+  const out = { userAd: 0, userContext: 0, contextAd: 0 };
+  for (let rr = 0; rr < k; rr++) {
+    let xu = 0;
+    let xc = 0;
+    let av = 0;
+    let ac = 0;
+    let zv = 0;
+    let zc = 0;
+    for (const f of r.userFeatures) {
+      xu += T.userAdU[f * k + rr];
+      xc += T.userContextU[f * k + rr];
+    }
+    for (const g of r.adFeatures) {
+      av += T.userAdV[g * k + rr];
+      ac += T.contextAdV[g * k + rr];
+    }
+    for (const z of r.contextFeatures) {
+      zv += T.userContextV[z * k + rr];
+      zc += T.contextAdU[z * k + rr];
+    }
+    out.userAd += xu * av;
+    out.userContext += xc * zv;
+    out.contextAd += zc * ac;
+  }
+  return out;
+}
+
 /** The truth's cross score of every row (x'Ac + x'Cz + z'Bc), replayed from the generator, with the rows. */
 function* truthCrossScores(options) {
   const traffic = createTraffic(options);
   const T = traffic.truth;
-  const k = T.crossRank;
   for (const r of traffic.rows()) {
-    let s = 0;
-    for (let rr = 0; rr < k; rr++) {
-      let xu = 0;
-      let xc = 0;
-      let av = 0;
-      let ac = 0;
-      let zv = 0;
-      let zc = 0;
-      for (const f of r.userFeatures) {
-        xu += T.userAdU[f * k + rr];
-        xc += T.userContextU[f * k + rr];
-      }
-      for (const g of r.adFeatures) {
-        av += T.userAdV[g * k + rr];
-        ac += T.contextAdV[g * k + rr];
-      }
-      for (const z of r.contextFeatures) {
-        zv += T.userContextV[z * k + rr];
-        zc += T.contextAdU[z * k + rr];
-      }
-      s += xu * av + xc * zv + zc * ac;
-    }
-    yield { row: r, crossScore: s };
+    const c = trueCrossTerms(T, r);
+    yield { row: r, crossScore: c.userAd + c.userContext + c.contextAd };
   }
 }
 
@@ -185,7 +193,6 @@ async function trueCrossesCeiling(options, trainRows, firstTestRow, variances) {
 export function truthTermAucs(options, firstTestRow) {
   const traffic = createTraffic(options);
   const T = traffic.truth;
-  const k = T.crossRank;
   const W = T.warmUserFeatures;
   const n = options.rows - firstTestRow;
   const names = ['main', 'userAd', 'userContext', 'contextAd', 'delta', 'eta', 'xi'];
@@ -200,32 +207,7 @@ export function truthTermAucs(options, firstTestRow) {
       for (const f of r.userFeatures) main += T.alpha[f];
       for (const g of r.adFeatures) main += T.beta[g];
       for (const z of r.contextFeatures) main += T.gamma[z];
-      let ua = 0;
-      let uc = 0;
-      let ca = 0;
-      for (let rr = 0; rr < k; rr++) {
-        let xu = 0;
-        let xc = 0;
-        let av = 0;
-        let ac = 0;
-        let zv = 0;
-        let zc = 0;
-        for (const f of r.userFeatures) {
-          xu += T.userAdU[f * k + rr];
-          xc += T.userContextU[f * k + rr];
-        }
-        for (const g of r.adFeatures) {
-          av += T.userAdV[g * k + rr];
-          ac += T.contextAdV[g * k + rr];
-        }
-        for (const z of r.contextFeatures) {
-          zv += T.userContextV[z * k + rr];
-          zc += T.contextAdU[z * k + rr];
-        }
-        ua += xu * av;
-        uc += xc * zv;
-        ca += zc * ac;
-      }
+      const { userAd: ua, userContext: uc, contextAd: ca } = trueCrossTerms(T, r);
       let eta = 0;
       for (const f of r.userFeatures) if (f < W) eta += T.eta[j * W + f];
       let xi = 0;
