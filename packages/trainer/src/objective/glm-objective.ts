@@ -47,22 +47,28 @@ export interface GlmRowData {
   readonly offsets: Float64Array | null;
 }
 
+/** The linear predictor of row i: x_i·w + offset_i (every pass over rows starts with it). */
+export function rowMargin(rows: GlmRowData, w: Float64Array, i: number): number {
+  const { rowPtr, colIdx, values, offsets } = rows;
+  const a = rowPtr[i] as number;
+  const b = rowPtr[i + 1] as number;
+  let z = offsets === null ? 0 : (offsets[i] as number);
+  if (values === null) for (let k = a; k < b; k++) z += w[colIdx[k] as number] as number;
+  else for (let k = a; k < b; k++) z += (values[k] as number) * (w[colIdx[k] as number] as number);
+  return z;
+}
+
 /**
  * Σ_{i ∈ [start, end)} weight_i · ℓ(x_i·w + offset_i, y_i). Rows with weight 0 contribute
  * nothing (even where ℓ is infinite).
  */
 export function lossRange(rows: GlmRowData, loss: DifferentiableLoss, w: Float64Array, start: number, end: number, point: LossPoint): number {
-  const { rowPtr, colIdx, values, labels, weights, offsets } = rows;
+  const { labels, weights } = rows;
   let sum = 0;
   for (let i = start; i < end; i++) {
     const c = weights === null ? 1 : (weights[i] as number);
     if (c === 0) continue;
-    const a = rowPtr[i] as number;
-    const b = rowPtr[i + 1] as number;
-    let z = offsets === null ? 0 : (offsets[i] as number);
-    if (values === null) for (let k = a; k < b; k++) z += w[colIdx[k] as number] as number;
-    else for (let k = a; k < b; k++) z += (values[k] as number) * (w[colIdx[k] as number] as number);
-    loss.evaluate(z, labels[i] as number, point);
+    loss.evaluate(rowMargin(rows, w, i), labels[i] as number, point);
     sum += c * point.value;
   }
   return sum;
@@ -84,7 +90,7 @@ export function lossGradientRange(
   curvatureOut: Float64Array | null,
   point: LossPoint,
 ): number {
-  const { rowPtr, colIdx, values, labels, weights, offsets } = rows;
+  const { rowPtr, colIdx, values, labels, weights } = rows;
   let sum = 0;
   for (let i = start; i < end; i++) {
     const c = weights === null ? 1 : (weights[i] as number);
@@ -94,10 +100,7 @@ export function lossGradientRange(
     }
     const a = rowPtr[i] as number;
     const b = rowPtr[i + 1] as number;
-    let z = offsets === null ? 0 : (offsets[i] as number);
-    if (values === null) for (let k = a; k < b; k++) z += w[colIdx[k] as number] as number;
-    else for (let k = a; k < b; k++) z += (values[k] as number) * (w[colIdx[k] as number] as number);
-    loss.evaluate(z, labels[i] as number, point);
+    loss.evaluate(rowMargin(rows, w, i), labels[i] as number, point);
     sum += c * point.value;
     if (curvatureOut !== null) curvatureOut[i] = c * point.secondDerivative;
     const g = c * point.derivative;

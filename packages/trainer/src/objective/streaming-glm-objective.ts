@@ -3,7 +3,7 @@ import { LaserError, checkKnownKeys, invalidArgument } from '@laserkit/core';
 import { CsrMatrix, createDataset } from '../data/csr-matrix.js';
 import { SVMLIGHT_READ_BYTES, SvmlightParser, SvmlightRows, openSyncForReading, pumpSync, type SkipCount } from '../data/svmlight.js';
 import { createLossPoint, isTwiceDifferentiable, type DifferentiableLoss, type LossPoint, type TwiceDifferentiableLoss } from '../loss/pointwise-loss.js';
-import { lossGradientRange, lossRange, priorTerm, resolveGlmObjective, type GlmRowData } from './glm-objective.js';
+import { lossGradientRange, lossRange, priorTerm, resolveGlmObjective, rowMargin, type GlmRowData } from './glm-objective.js';
 import type { DifferentiableObjective, TwiceDifferentiableObjective } from './objective.js';
 
 export interface StreamingGlmObjectiveOptions {
@@ -189,13 +189,11 @@ export class StreamingGlmObjective<L extends DifferentiableLoss = Differentiable
     let sum = 0;
     let labels = 0;
     let count = 0;
+    // The intercept column is 1 in every row: its share of each margin is w[intercept].
+    const intercept = this.interceptIndex === null ? 0 : (w[this.interceptIndex] as number);
     this.pass((rows, n) => {
-      const { rowPtr, colIdx, values } = rows;
       for (let i = 0; i < n; i++) {
-        for (let k = rowPtr[i] as number; k < (rowPtr[i + 1] as number); k++) {
-          const j = colIdx[k] as number;
-          if (j !== this.interceptIndex) sum += (values === null ? 1 : (values[k] as number)) * (w[j] as number);
-        }
+        sum += rowMargin(rows, w, i) - (rows.offsets === null ? 0 : (rows.offsets[i] as number)) - intercept;
         labels += rows.labels[i] as number;
       }
       count += n;
@@ -339,16 +337,13 @@ export function hessianVectorAtRange(rows: GlmRowData, loss: TwiceDifferentiable
 
 /** Accumulates diag(Σ_i D_i x_i x_iᵀ) over rows [0, n) into `out`, D_i from the point w. */
 export function hessianDiagonalAtRange(rows: GlmRowData, loss: TwiceDifferentiableLoss, w: Float64Array, n: number, out: Float64Array, point: LossPoint): void {
-  const { rowPtr, colIdx, values, labels, weights, offsets } = rows;
+  const { rowPtr, colIdx, values, labels, weights } = rows;
   for (let i = 0; i < n; i++) {
     const c = weights === null ? 1 : (weights[i] as number);
     if (c === 0) continue;
     const a = rowPtr[i] as number;
     const b = rowPtr[i + 1] as number;
-    let z = offsets === null ? 0 : (offsets[i] as number);
-    if (values === null) for (let k = a; k < b; k++) z += w[colIdx[k] as number] as number;
-    else for (let k = a; k < b; k++) z += (values[k] as number) * (w[colIdx[k] as number] as number);
-    loss.evaluate(z, labels[i] as number, point);
+    loss.evaluate(rowMargin(rows, w, i), labels[i] as number, point);
     const d = c * point.secondDerivative;
     if (d === 0) continue;
     if (values === null) for (let k = a; k < b; k++) out[colIdx[k] as number]! += d;
