@@ -12,6 +12,6 @@ export type {
   TermId,
   TermMean,
 } from './model.js';
-export { ModelPredictor, applyLink, crossValue } from './predict.js';
+export { ModelPredictor, applyLink, crossValue, projectFactors, selectedDot } from './predict.js';
 export type { Example, Prediction } from './predict.js';
 export { encodeModel, decodeModel, saveModel, loadModel, modelToJSON, MODEL_SCHEMA_VERSION, MODEL_AVRO_SCHEMA } from './artifact.js';

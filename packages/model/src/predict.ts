@@ -1,4 +1,4 @@
-import { emptySparseVector, invalidArgument, type FeatureNamespace, type SparseVector } from '@laserkit/core';
+import { dotDense, emptySparseVector, invalidArgument, type FeatureNamespace, type SparseVector } from '@laserkit/core';
 import { CROSS_NAMESPACES, randomEffectPartIds, randomEffectWidth, type CrossTerm, type GlmixModel, type RandomEffectBlock, type TermId } from './model.js';
 
 /** One impression to score: a sparse vector per namespace and the ids of its entities. */
@@ -45,10 +45,7 @@ export class ModelPredictor {
     const terms = new Map<TermId, number>();
     terms.set('intercept', m.intercept);
     for (const e of m.main) {
-      const v = vec(e.namespace);
-      let s = 0;
-      for (let p = 0; p < v.indices.length; p++) s += (v.values[p] as number) * (e.weights[v.indices[p] as number] as number);
-      terms.set(`main:${e.namespace}`, s);
+      terms.set(`main:${e.namespace}`, dotDense(vec(e.namespace), e.weights));
     }
     for (const c of m.crosses) {
       const [l, r] = CROSS_NAMESPACES[c.id];
@@ -77,14 +74,10 @@ export function applyLink(link: GlmixModel['link'], s: number): number {
 export function crossValue(c: CrossTerm, left: SparseVector, right: SparseVector): number {
   if (c.kind === 'lowRank') {
     // (x_l'U)(Vᵀx_r), summed over the rank.
+    const a = projectFactors(c.leftFactors, c.rank, left);
+    const b = projectFactors(c.rightFactors, c.rank, right);
     let s = 0;
-    for (let k = 0; k < c.rank; k++) {
-      let a = 0;
-      for (let p = 0; p < left.indices.length; p++) a += (left.values[p] as number) * (c.leftFactors[(left.indices[p] as number) * c.rank + k] as number);
-      let b = 0;
-      for (let p = 0; p < right.indices.length; p++) b += (right.values[p] as number) * (c.rightFactors[(right.indices[p] as number) * c.rank + k] as number);
-      s += a * b;
-    }
+    for (let k = 0; k < c.rank; k++) s += (a[k] as number) * (b[k] as number);
     return s;
   }
   // Full: for each active left feature, binary-search its run of pairs, then merge with the right vector.
@@ -114,23 +107,42 @@ function randomEffectValue(b: RandomEffectBlock, row: number, vec: (ns: FeatureN
   if (parts !== undefined && b.bias) parts.set(`re:${b.id}:bias`, s);
   let offset = b.bias ? 1 : 0;
   for (const sel of b.features) {
-    const before = s;
-    const v = vec(sel.namespace);
-    // Merge the example's active columns with the block's selected columns (both sorted).
-    let p = 0;
-    let q = 0;
-    while (p < v.indices.length && q < sel.indices.length) {
-      const a = v.indices[p] as number;
-      const c = sel.indices[q] as number;
-      if (a === c) {
-        s += (v.values[p] as number) * (b.coefficients[base + offset + q] as number);
-        p++;
-        q++;
-      } else if (a < c) p++;
-      else q++;
-    }
-    if (parts !== undefined) parts.set(`re:${b.id}:${sel.namespace}`, (parts.get(`re:${b.id}:${sel.namespace}`) ?? 0) + (s - before));
+    const part = selectedDot(vec(sel.namespace), sel.indices, b.coefficients, base + offset);
+    s += part;
+    if (parts !== undefined) parts.set(`re:${b.id}:${sel.namespace}`, (parts.get(`re:${b.id}:${sel.namespace}`) ?? 0) + part);
     offset += sel.indices.length;
+  }
+  return s;
+}
+
+/** x'F for a factor matrix stored row-major (F[f * rank + r]): the k-vector a low-rank cross meets. */
+export function projectFactors(factors: Float64Array, rank: number, v: SparseVector): Float64Array {
+  const out = new Float64Array(rank);
+  for (let p = 0; p < v.indices.length; p++) {
+    const base = (v.indices[p] as number) * rank;
+    const x = v.values[p] as number;
+    for (let r = 0; r < rank; r++) out[r] = (out[r] as number) + x * (factors[base + r] as number);
+  }
+  return out;
+}
+
+/**
+ * Σ_q v[selected[q]] · coefficients[at + q]: a random-effect block's coefficients on its selected
+ * columns against a vector, merging the two sorted index lists.
+ */
+export function selectedDot(v: SparseVector, selected: Int32Array, coefficients: Float64Array, at: number): number {
+  let s = 0;
+  let p = 0;
+  let q = 0;
+  while (p < v.indices.length && q < selected.length) {
+    const a = v.indices[p] as number;
+    const c = selected[q] as number;
+    if (a === c) {
+      s += (v.values[p] as number) * (coefficients[at + q] as number);
+      p++;
+      q++;
+    } else if (a < c) p++;
+    else q++;
   }
   return s;
 }

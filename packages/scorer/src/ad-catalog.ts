@@ -1,4 +1,4 @@
-import { invalidArgument, type FeatureNamespace, type SparseVector } from '@laserkit/core';
+import { dotDense, invalidArgument, type FeatureNamespace, type SparseVector } from '@laserkit/core';
 import { randomEffectWidth, type CrossTerm, type GlmixModel, type RandomEffectBlock } from '@laserkit/model';
 
 /** An ad the scorer can rank: its features (ad namespace) and the entities it belongs to. */
@@ -113,7 +113,7 @@ export class AdCatalog {
     });
 
     const main = model.main.find((m) => m.namespace === 'ad');
-    this.adMain = main === undefined ? null : Float64Array.from(ads, (a) => sparseDotDense(a.features, main.weights));
+    this.adMain = main === undefined ? null : Float64Array.from(ads, (a) => dotDense(a.features, main.weights));
 
     this.crosses = model.crosses.filter((c) => c.id === 'userAd' || c.id === 'contextAd').map((c) => materializeCross(c, model, ads));
 
@@ -135,11 +135,6 @@ export class AdCatalog {
   }
 }
 
-function sparseDotDense(v: SparseVector, w: Float64Array): number {
-  let s = 0;
-  for (let p = 0; p < v.indices.length; p++) s += (v.values[p] as number) * (w[v.indices[p] as number] as number);
-  return s;
-}
 
 function materializeCross(c: CrossTerm, model: GlmixModel, ads: readonly AdInput[]): AdCrossPartials {
   const n = ads.length;

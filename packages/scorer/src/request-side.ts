@@ -1,5 +1,5 @@
-import type { FeatureNamespace, SparseVector } from '@laserkit/core';
-import { crossValue, type CrossTerm, type GlmixModel, type MainEffect } from '@laserkit/model';
+import { dotDense, type FeatureNamespace, type SparseVector } from '@laserkit/core';
+import { crossValue, projectFactors, type CrossTerm, type GlmixModel } from '@laserkit/model';
 
 /**
  * Partials that depend on one request-side vector only (user or context), computed once per
@@ -14,7 +14,7 @@ export interface SidePartialSpec {
 export function sidePartialSpecs(model: GlmixModel, ns: FeatureNamespace): SidePartialSpec[] {
   const specs: SidePartialSpec[] = [];
   const main = model.main.find((m) => m.namespace === ns);
-  if (main !== undefined) specs.push({ term: `main:${ns}`, compute: (v) => mainValue(main, v) });
+  if (main !== undefined) specs.push({ term: `main:${ns}`, compute: (v) => dotDense(v, main.weights) });
   for (const c of model.crosses) {
     if (c.kind !== 'lowRank') continue;
     // The left side of every cross is user or context; context is also the right side of userContext.
@@ -26,23 +26,6 @@ export function sidePartialSpecs(model: GlmixModel, ns: FeatureNamespace): SideP
 
 export function leftOf(c: CrossTerm): FeatureNamespace {
   return c.id === 'contextAd' ? 'context' : 'user';
-}
-
-export function mainValue(e: MainEffect, v: SparseVector): number {
-  let s = 0;
-  for (let p = 0; p < v.indices.length; p++) s += (v.values[p] as number) * (e.weights[v.indices[p] as number] as number);
-  return s;
-}
-
-/** x'U for a factor matrix stored row-major (factors[f * rank + r]). */
-export function projectFactors(factors: Float64Array, rank: number, v: SparseVector): Float64Array {
-  const out = new Float64Array(rank);
-  for (let p = 0; p < v.indices.length; p++) {
-    const base = (v.indices[p] as number) * rank;
-    const x = v.values[p] as number;
-    for (let r = 0; r < rank; r++) out[r] = (out[r] as number) + x * (factors[base + r] as number);
-  }
-  return out;
 }
 
 /** x'Cz for the user×context cross: a per-request scalar (no ad involved); NaN when an input is missing. */

@@ -15,7 +15,7 @@ import {
 } from '@laserkit/core';
 import { TrafficRamp, type Candidates, type Decision, type Policy } from '@laserkit/explore';
 import type { Lazy } from '@laserkit/features';
-import { applyLink, randomEffectWidth, validateModel, type GlmixModel, type RandomEffectBlock, type TermId } from '@laserkit/model';
+import { applyLink, randomEffectWidth, selectedDot, validateModel, type GlmixModel, type RandomEffectBlock, type TermId } from '@laserkit/model';
 import { LRUCache } from 'lru-cache';
 import { AdCatalog, checkSparseContent, type AdInput, type FeatureRows } from './ad-catalog.js';
 import { RankOrder } from './rank-order.js';
@@ -461,8 +461,9 @@ export class Scorer {
     const n = slots.length;
     // Candidates covering most of the catalog in another order: score the whole catalog with
     // contiguous row reads, then gather once per candidate, instead of gathering once per row.
-    const wholeCatalog = n < catalog.count || !isIdentity(slots) ? 2 * n >= catalog.count : false;
-    const computed = this.computeTerms(active, request, wholeCatalog ? catalog.identity : slots, user, context);
+    const inCatalogOrder = n === catalog.count && isIdentity(slots);
+    const wholeCatalog = !inCatalogOrder && 2 * n >= catalog.count;
+    const computed = this.computeTerms(active, request, inCatalogOrder || wholeCatalog ? catalog.identity : slots, user, context);
     const score = wholeCatalog ? gather(computed.score, slots) : computed.score;
     const terms = computed.terms === undefined || !wholeCatalog ? computed.terms : new Map([...computed.terms].map(([t, v]) => [t, gather(v, slots)]));
     const substituted = computed.substituted;
@@ -481,7 +482,7 @@ export class Scorer {
 
     const out: Omit<RankResult, 'elapsedMs'> = { modelVersion: active.version, ranked, order: ranking, scores: score, substituted, fallbacks, ...(terms === undefined ? {} : { terms }) };
     if (this.policy === undefined) return out;
-    const variance = this.warmStartVariance(active, slots, n, { user, context });
+    const variance = this.warmStartVariance(active, slots, inCatalogOrder, { user, context });
     const bids = request.bids === undefined ? undefined : Float64Array.from(request.bids);
     const candidates: PolicyCandidates = { count: n, mean: score, variance, link: model.link, ...(bids === undefined ? {} : { bid: bids }) };
     const options = { k: Math.min(request.slateSize ?? 1, n), rng: this.rng };
@@ -494,6 +495,7 @@ export class Scorer {
     const { model, catalog, means } = active;
     const N = catalog.count;
     const n = slots.length;
+    const contiguous = slots === catalog.identity;
     const score = new Float64Array(n);
     const explain = request.explain === true;
     const terms = explain ? new Map<TermId, Float64Array>() : undefined;
@@ -572,7 +574,7 @@ export class Scorer {
           substitute(term);
           continue;
         }
-        addRows(target(term), p.rows as FeatureRows, x, slots, n, N, false);
+        addRows(target(term), p.rows as FeatureRows, x, slots, contiguous, N, false);
       }
     }
 
@@ -594,7 +596,7 @@ export class Scorer {
       for (const ns of ['user', 'context'] as const) {
         const rows = p.rows[ns];
         const x = vectorOf(ns);
-        if (rows !== undefined && x !== null) addRows(t, rows, x, slots, n, N, false);
+        if (rows !== undefined && x !== null) addRows(t, rows, x, slots, contiguous, N, false);
       }
       for (const ns of late) {
         const part = `${term}:${ns}` as const;
@@ -637,7 +639,8 @@ export class Scorer {
    * Var(s_j) under the diagonal posterior of the per-ad warm-start coefficients (LASER draws only
    * these in Thompson sampling, WSDM 2014 §5): v_δ + Σ_f x_f² v_ηf + Σ_g z_g² v_ξg.
    */
-  private warmStartVariance(active: ActiveModel, slots: Int32Array, n: number, sides: Readonly<Record<'user' | 'context', Side>>): Float64Array {
+  private warmStartVariance(active: ActiveModel, slots: Int32Array, contiguous: boolean, sides: Readonly<Record<'user' | 'context', Side>>): Float64Array {
+    const n = slots.length;
     const out = new Float64Array(n);
     const N = active.catalog.count;
     for (const p of active.catalog.randomEffects) {
@@ -646,7 +649,7 @@ export class Scorer {
       for (const ns of ['user', 'context'] as const) {
         const rows = p.varianceRows[ns];
         const x = sides[ns].vector;
-        if (rows !== undefined && x !== null) addRows(out, rows, x, slots, n, N, true);
+        if (rows !== undefined && x !== null) addRows(out, rows, x, slots, contiguous, N, true);
       }
     }
     return out;
@@ -654,10 +657,10 @@ export class Scorer {
 }
 
 /** Adds Σ_f x_f · row_f[slot] (or x_f² with `squared`) over the candidates: the feature-major inner loop. */
-function addRows(target: Float64Array, rows: FeatureRows, x: SparseVector, slots: Int32Array, n: number, N: number, squared: boolean): void {
+/** `contiguous`: the slots are the whole catalog in catalog order, so rows are read without a gather. */
+function addRows(target: Float64Array, rows: FeatureRows, x: SparseVector, slots: Int32Array, contiguous: boolean, N: number, squared: boolean): void {
   const data = rows.data;
-  // The whole catalog in catalog order (a common request shape): rows are read contiguously.
-  const contiguous = n === N && slots[0] === 0 && slots[n - 1] === n - 1 && isIdentity(slots);
+  const n = slots.length;
   for (let p = 0; p < x.indices.length; p++) {
     const r = rows.rowOf[x.indices[p] as number] as number;
     if (r < 0) continue;
@@ -687,32 +690,16 @@ function addRequestBlock(t: Float64Array, b: RandomEffectBlock, row: number, cat
   let offset = b.bias ? 1 : 0;
   for (const sel of b.features) {
     if (sel.namespace === 'ad') {
-      for (let i = 0; i < n; i++) t[i] = (t[i] as number) + mergeDot((catalog.ads[slots[i] as number] as AdInput).features, sel.indices, b.coefficients, base + offset);
+      for (let i = 0; i < n; i++) t[i] = (t[i] as number) + selectedDot((catalog.ads[slots[i] as number] as AdInput).features, sel.indices, b.coefficients, base + offset);
     } else {
       const v = sel.namespace === 'user' ? x : z;
-      if (v !== null) requestPart += mergeDot(v, sel.indices, b.coefficients, base + offset);
+      if (v !== null) requestPart += selectedDot(v, sel.indices, b.coefficients, base + offset);
     }
     offset += sel.indices.length;
   }
   for (let i = 0; i < n; i++) t[i] = (t[i] as number) + requestPart;
 }
 
-function mergeDot(v: SparseVector, selected: Int32Array, coefficients: Float64Array, at: number): number {
-  let s = 0;
-  let p = 0;
-  let q = 0;
-  while (p < v.indices.length && q < selected.length) {
-    const a = v.indices[p] as number;
-    const c = selected[q] as number;
-    if (a === c) {
-      s += (v.values[p] as number) * (coefficients[at + q] as number);
-      p++;
-      q++;
-    } else if (a < c) p++;
-    else q++;
-  }
-  return s;
-}
 
 function computePartials(specs: readonly SidePartialSpec[], v: SparseVector, cached: ReadonlyMap<string, PartialValue>): Map<string, PartialValue> {
   const out = new Map(cached);
