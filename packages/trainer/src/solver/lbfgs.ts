@@ -6,7 +6,6 @@ import {
   SolverRun,
   ROUNDING_RELATIVE,
   checkCommonOptions,
-  startingPoint,
   stripUndefined,
   type CommonSolverOptions,
   type LineSearchIterationRecord,
@@ -94,11 +93,10 @@ export class LbfgsSolver {
     const n = objective.dimension;
     const run = new SolverRun<LineSearchIterationRecord>();
     const counter = run.counter;
-    let w = startingPoint(objective, initialWeights);
-    let g: Float64Array = new Float64Array(n);
-    let f = objective.valueAndGradient(w, g);
-    counter.functionEvaluations++;
-    counter.gradientEvaluations++;
+    const start = run.evaluateStart(objective, initialWeights);
+    let w = start.w;
+    let g = start.g;
+    let f = start.f;
     let gnorm = norm2(g);
     const threshold = run.start(f, gnorm, o);
     const history = run.history;

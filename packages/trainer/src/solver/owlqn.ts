@@ -6,7 +6,6 @@ import {
   SolverRun,
   ROUNDING_RELATIVE,
   checkCommonOptions,
-  startingPoint,
   stripUndefined,
   type CommonSolverOptions,
   type OwlqnIterationRecord,
@@ -129,11 +128,10 @@ export class OwlqnSolver {
     const lambda = this.penaltyFor(objective);
     const run = new SolverRun<OwlqnIterationRecord>();
     const counter = run.counter;
-    let w = startingPoint(objective, initialWeights);
-    let g: Float64Array = new Float64Array(n);
-    let F = objective.valueAndGradient(w, g) + l1Norm(w, lambda);
-    counter.functionEvaluations++;
-    counter.gradientEvaluations++;
+    const start = run.evaluateStart(objective, initialWeights);
+    let w = start.w;
+    let g = start.g;
+    let F = start.f + l1Norm(w, lambda);
     let pg: Float64Array = new Float64Array(n);
     pseudoGradient(w, g, lambda, pg);
     let pgnorm = norm2(pg);

@@ -185,6 +185,16 @@ export class SolverRun<R extends IterationRecord> {
   private initialGradientNorm = Number.NaN;
   private threshold = Number.NaN;
 
+  /** The starting point (validated copy, or zeros), with f and ∇f there, counted as one evaluation of each. */
+  evaluateStart(objective: DifferentiableObjective, initialWeights: Float64Array | undefined): { w: Float64Array; g: Float64Array; f: number } {
+    const w = startingPoint(objective, initialWeights);
+    const g = new Float64Array(objective.dimension);
+    const f = objective.valueAndGradient(w, g);
+    this.counter.functionEvaluations++;
+    this.counter.gradientEvaluations++;
+    return { w, g, f };
+  }
+
   /** Checks the start (see checkStartValue) and returns the gradient-norm threshold to stop at. */
   start(f: number, gradientNorm: number, options: Pick<Required<CommonSolverOptions<R>>, 'gradientTolerance' | 'referenceGradientNorm'>): number {
     checkStartValue(f, gradientNorm);
