@@ -59,7 +59,7 @@ export function topSingularTriplets(matrix: Float64Array, rows: number, cols: nu
   for (let it = 0; it < iterations; it++) {
     multiply(matrix, rows, cols, q, k, p);
     orthonormalizeColumns(p, rows, k);
-    multiplyTransposed(matrix, rows, cols, p, k, q);
+    multiply(matrix, rows, cols, p, k, q, true);
     if (it < iterations - 1) orthonormalizeColumns(q, cols, k);
   }
   // Now q holds Y = MᵀP, and P Yᵀ is M projected on span(P). Y = Q' Σ Wᵀ from YᵀY = W Σ² Wᵀ.
@@ -207,28 +207,20 @@ export function spectralCrossStart(
   return { leftFactors, rightFactors, singularValues: svd.values, activeRank: active, step: t };
 }
 
-/** out (rows × k) = M (rows × cols) · X (cols × k), all row-major. */
-function multiply(m: Float64Array, rows: number, cols: number, x: Float64Array, k: number, out: Float64Array): void {
+/**
+ * out = M · X (X: cols × k, out: rows × k) or, transposed, out = Mᵀ · X (X: rows × k, out: cols × k);
+ * M is rows × cols; all row-major. One pass over M either way, skipping its zeros.
+ */
+function multiply(m: Float64Array, rows: number, cols: number, x: Float64Array, k: number, out: Float64Array, transposed = false): void {
   out.fill(0);
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     for (let c = 0; c < cols; c++) {
       const v = m[base + c] as number;
       if (v === 0) continue;
-      for (let o = 0; o < k; o++) out[r * k + o]! += v * (x[c * k + o] as number);
-    }
-  }
-}
-
-/** out (cols × k) = Mᵀ · X (rows × k). */
-function multiplyTransposed(m: Float64Array, rows: number, cols: number, x: Float64Array, k: number, out: Float64Array): void {
-  out.fill(0);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) {
-      const v = m[base + c] as number;
-      if (v === 0) continue;
-      for (let o = 0; o < k; o++) out[c * k + o]! += v * (x[r * k + o] as number);
+      const to = (transposed ? c : r) * k;
+      const from = (transposed ? r : c) * k;
+      for (let o = 0; o < k; o++) out[to + o]! += v * (x[from + o] as number);
     }
   }
 }
