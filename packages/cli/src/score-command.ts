@@ -141,12 +141,15 @@ export async function runScore(modelPath: string, adsPath: string, requestsPath:
  */
 export async function writeScoringFilesFromTraffic(trafficPath: string, adsPath: string, requestsPath: string, requests: number): Promise<{ user: number; campaign: number; contextFeatures: Int32Array }[]> {
   const adFeatures = new Map<number, Int32Array>();
-  const tail: { user: number; campaign: number; userFeatures: Int32Array; contextFeatures: Int32Array }[] = [];
+  // The last `requests` rows, in a ring (no per-row array shifting over a long file).
+  const ring: { user: number; campaign: number; userFeatures: Int32Array; contextFeatures: Int32Array }[] = [];
+  let seen = 0;
   for await (const row of readTrafficFile(trafficPath)) {
     if (!adFeatures.has(row.campaign)) adFeatures.set(row.campaign, row.adFeatures);
-    tail.push({ user: row.user, campaign: row.campaign, userFeatures: row.userFeatures, contextFeatures: row.contextFeatures });
-    if (tail.length > requests) tail.shift();
+    ring[seen % requests] = { user: row.user, campaign: row.campaign, userFeatures: row.userFeatures, contextFeatures: row.contextFeatures };
+    seen++;
   }
+  const tail = seen <= requests ? ring : [...ring.slice(seen % requests), ...ring.slice(0, seen % requests)];
   const campaigns = [...adFeatures.keys()].sort((a, b) => a - b);
   writeFileSync(adsPath, campaigns.map((c) => JSON.stringify({ id: `c${c}`, features: Array.from(adFeatures.get(c) as Int32Array), entities: { campaign: String(c) } })).join('\n') + '\n');
   const ids = campaigns.map((c) => `c${c}`);
