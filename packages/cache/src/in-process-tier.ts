@@ -16,6 +16,14 @@ export interface InProcessTierOptions {
   readonly clock?: Clock;
 }
 
+/**
+ * An injected clock in the form lru-cache reads TTLs from. lru-cache takes a start time of 0 as
+ * "no TTL", and a manual clock may start at 0: shift by 1 ms.
+ */
+export function lruClock(clock: Clock): { now(): number } {
+  return { now: () => clock.monotonicMs() + 1 };
+}
+
 export const DEFAULT_IN_PROCESS_TIER_OPTIONS = Object.freeze({ maxEntries: 100_000, maxBytes: 64 * 2 ** 20, ttlMs: 600_000, keyOverheadBytes: 64 });
 
 /** The in-process tier: an LRU bounded by entries and bytes, with a TTL. */
@@ -38,8 +46,7 @@ export class InProcessTier implements PartialsTier {
       sizeCalculation: (v) => partialSizeBytes(v) + overhead,
       ttl: ttlMs,
       ttlResolution: 0,
-      // lru-cache reads a start time of 0 as "no TTL"; a manual clock may start at 0.
-      perf: { now: () => clock.monotonicMs() + 1 },
+      perf: lruClock(clock),
     });
   }
 

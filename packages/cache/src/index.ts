@@ -2,7 +2,7 @@ export { partialKeyString, partialSizeBytes, encodePartial, decodePartial } from
 export type { PartialValue, PartialKey, PartialEntry } from './partial.js';
 export { StatsCounter } from './tier.js';
 export type { PartialsTier, TierStats, HitMiss } from './tier.js';
-export { InProcessTier, DEFAULT_IN_PROCESS_TIER_OPTIONS } from './in-process-tier.js';
+export { InProcessTier, DEFAULT_IN_PROCESS_TIER_OPTIONS, lruClock } from './in-process-tier.js';
 export type { InProcessTierOptions } from './in-process-tier.js';
 export { RedisTier, DEFAULT_REDIS_TIER_OPTIONS } from './redis-tier.js';
 export type { RedisTierOptions } from './redis-tier.js';

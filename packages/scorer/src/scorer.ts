@@ -1,4 +1,4 @@
-import { InProcessTier, TieredCache, type PartialKey, type PartialValue, type PartialsTier, type TierStats } from '@laserkit/cache';
+import { InProcessTier, TieredCache, lruClock, type PartialKey, type PartialValue, type PartialsTier, type TierStats } from '@laserkit/cache';
 import {
   CircuitBreaker,
   LaserError,
@@ -217,8 +217,7 @@ export class Scorer {
       max: checkInteger('maxCachedVectors', options.maxCachedVectors ?? d.maxCachedVectors, 1),
       ttl: checkPositive('vectorTtlMs', options.vectorTtlMs ?? d.vectorTtlMs),
       ttlResolution: 0,
-      // lru-cache reads a start time of 0 as "no TTL"; a manual clock may start at 0.
-      perf: { now: () => this.clock.monotonicMs() + 1 },
+      perf: lruClock(this.clock),
     });
     this.breakers = { user: new CircuitBreaker({ clock: this.clock, ...options.breaker }), context: new CircuitBreaker({ clock: this.clock, ...options.breaker }) };
     this.policy = options.policy;
