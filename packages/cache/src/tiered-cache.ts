@@ -1,4 +1,4 @@
-import { CircuitBreaker, LaserError, checkPositive, systemClock, type CircuitBreakerOptions, type Clock } from '@laserkit/core';
+import { CircuitBreaker, LaserError, checkPositive, systemClock, withTimeout, type CircuitBreakerOptions, type Clock } from '@laserkit/core';
 import type { InProcessTier } from './in-process-tier.js';
 import type { PartialEntry, PartialKey, PartialValue } from './partial.js';
 import type { PartialsTier, TierStats } from './tier.js';
@@ -39,16 +39,7 @@ export class TieredCache implements PartialsTier {
 
   /** The shared tier's answer, or a TIMEOUT rejection after sharedTimeoutMs. */
   private bounded<T>(call: () => Promise<T>): () => Promise<T> {
-    return () => {
-      let timer: ReturnType<Clock['setTimeout']> | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = this.clock.setTimeout(() => reject(new LaserError('TIMEOUT', `the shared cache tier did not answer within sharedTimeoutMs (${this.sharedTimeoutMs} ms)`)), this.sharedTimeoutMs);
-      });
-      // Promise.resolve().then(call): a tier that throws synchronously still clears the timer.
-      return Promise.race([Promise.resolve().then(call), timeout]).finally(() => {
-        if (timer !== undefined) this.clock.clearTimeout(timer);
-      });
-    };
+    return () => withTimeout(this.clock, this.sharedTimeoutMs, call, () => new LaserError('TIMEOUT', `the shared cache tier did not answer within sharedTimeoutMs (${this.sharedTimeoutMs} ms)`));
   }
 
   async getMany(keys: readonly PartialKey[]): Promise<(PartialValue | undefined)[]> {

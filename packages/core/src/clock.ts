@@ -101,3 +101,17 @@ export class ManualClock implements Clock {
     return this.pending.length;
   }
 }
+
+/**
+ * `work()`'s result, or a rejection with `timeoutError()` once `timeoutMs` has passed on `clock`;
+ * the timer is cleared either way, and a `work` that throws synchronously rejects instead.
+ */
+export function withTimeout<T>(clock: Clock, timeoutMs: number, work: () => T | Promise<T>, timeoutError: () => Error): Promise<T> {
+  let timer: TimerHandle | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = clock.setTimeout(() => reject(timeoutError()), timeoutMs);
+  });
+  return Promise.race([Promise.resolve().then(work), timeout]).finally(() => {
+    if (timer !== undefined) clock.clearTimeout(timer);
+  });
+}

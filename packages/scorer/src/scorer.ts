@@ -8,6 +8,7 @@ import {
   checkPositive,
   invalidArgument,
   systemClock,
+  withTimeout,
   type CircuitBreakerOptions,
   type Clock,
   type FeatureNamespace,
@@ -395,15 +396,12 @@ export class Scorer {
     const running = this.inflight.get(slot);
     if (running !== undefined) return running;
     const p = (async () => {
-      let timer: ReturnType<Clock['setTimeout']> | undefined;
       try {
         // A backend that never answers counts as failed after fetchTimeoutMs: otherwise a hung call
         // would hold the breaker's half-open probe (and this key's fetch) forever.
-        const timeout = new Promise<never>((_, reject) => {
-          timer = this.clock.setTimeout(() => reject(new LaserError('TIMEOUT', `request.${ns} (key ${JSON.stringify(source.key)}) did not arrive within fetchTimeoutMs (${this.fetchTimeoutMs} ms)`)), this.fetchTimeoutMs);
-        });
+        const raw = await withTimeout(this.clock, this.fetchTimeoutMs, () => source.get(), () => new LaserError('TIMEOUT', `request.${ns} (key ${JSON.stringify(source.key)}) did not arrive within fetchTimeoutMs (${this.fetchTimeoutMs} ms)`));
         // A source that hands back a malformed vector is a failing backend, not a bad request.
-        const v = this.checkVector(ns, await Promise.race([source.get(), timeout]), model);
+        const v = this.checkVector(ns, raw, model);
         breaker.success();
         this.vectors.set(slot, v);
         return v;
@@ -411,7 +409,6 @@ export class Scorer {
         breaker.failure();
         throw e;
       } finally {
-        if (timer !== undefined) this.clock.clearTimeout(timer);
         this.inflight.delete(slot);
       }
     })();
