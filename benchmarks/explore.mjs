@@ -1,4 +1,4 @@
-// Exploration: `npm run bench -- explore [--impressions N] [--seeds N] [--no-sim] [--no-obd]`.
+// Exploration: `npm run bench -- explore [--impressions N] [--seeds N] [--no-sim] [--no-sensitivity] [--no-obd]`.
 //
 // 1. Cost over exploit-only ranking for 1,000 candidates: Thompson sampling's decide() (a draw per
 //    candidate, the ranking and the exact top-1 propensity) against ExploitOnlyPolicy.decide(), in
@@ -13,7 +13,10 @@
 //    a per-campaign N(0, 0.2²) error) and per-campaign warm-start posteriors δ_j + x'η_j + z'ξ_j
 //    refit every impressions/20 by coordinate Newton with the generator's priors and diagonal
 //    Laplace variances (WarmStartPosterior). No policy parameter is tuned on these seeds.
-// 3. The Open Bandit Dataset off-policy table (lib/explore-obd.mjs).
+// 3. Sensitivity of the regret ratios to the simulation's settings (Thompson sampling's variance
+//    scale, the refit interval, candidates per request, campaigns), 300k impressions × 3 seeds
+//    each: where, if anywhere, exploration pays in this traffic.
+// 4. The Open Bandit Dataset off-policy table (lib/explore-obd.mjs).
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,14 +30,15 @@ import { runObd } from './lib/explore-obd.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(args) {
-  const o = { impressions: 1_000_000, seeds: 5, sim: true, obd: true };
+  const o = { impressions: 1_000_000, seeds: 5, sim: true, obd: true, sensitivity: true };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--no-sim') o.sim = false;
+    else if (a === '--no-sensitivity') o.sensitivity = false;
     else if (a === '--no-obd') o.obd = false;
     else if (a === '--impressions') o.impressions = Number(args[++i]);
     else if (a === '--seeds') o.seeds = Number(args[++i]);
-    else throw new Error(`unknown argument ${a}; usage: npm run bench -- explore [--impressions N] [--seeds N] [--no-sim] [--no-obd]`);
+    else throw new Error(`unknown argument ${a}; usage: npm run bench -- explore [--impressions N] [--seeds N] [--no-sim] [--no-sensitivity] [--no-obd]`);
   }
   for (const k of ['impressions', 'seeds']) if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`--${k} (${o[k]}) must be a positive integer`);
   return o;
@@ -100,9 +104,8 @@ function runWorker(options) {
   });
 }
 
-async function regret(o) {
-  const base = { impressions: o.impressions, candidatesPerRequest: 10, refitEveryImpressions: Math.max(1, Math.round(o.impressions / 20)) };
-  const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
+/** Runs one simulation per seed, two processes at a time, and merges them into one SimulationResult (plus the per-seed results). */
+async function simulateSeeds(options, seeds) {
   const results = [];
   const t0 = performance.now();
   const queue = [...seeds];
@@ -112,12 +115,63 @@ async function regret(o) {
       while (queue.length > 0) {
         const seed = queue.shift();
         console.log(`simulation seed ${seed} started`);
-        results.push(await runWorker({ ...base, seeds: [seed] }));
+        results.push(await runWorker({ ...options, seeds: [seed] }));
       }
     }),
   );
   results.sort((a, b) => a.options.seeds[0] - b.options.seeds[0]);
-  const merged = { options: { ...results[0].options, seeds }, curveAt: results[0].curveAt, runs: results.flatMap((r) => r.runs), seconds: (performance.now() - t0) / 1000 };
+  return { results, merged: { options: { ...results[0].options, seeds }, curveAt: results[0].curveAt, runs: results.flatMap((r) => r.runs), seconds: (performance.now() - t0) / 1000 } };
+}
+
+/** Mean and sample sd. */
+function spread(xs) {
+  const m = xs.reduce((a, x) => a + x, 0) / xs.length;
+  return { mean: m, sd: xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)) : null, perSeed: xs };
+}
+
+/** Seeds share traffic, candidates and click draws across policies (common random numbers), so per-seed ratios are paired. */
+function pairedRatio(result, a, b) {
+  const perSeed = (p) => result.runs.filter((r) => r.policy === p).sort((x, y) => x.seed - y.seed).map((r) => r.regret);
+  const ra = perSeed(a);
+  const rb = perSeed(b);
+  return spread(ra.map((x, i) => x / rb[i]));
+}
+
+// Each variant changes one setting of the headline run (scaled to 300k impressions).
+const SENSITIVITY_VARIANTS = [
+  ['headline settings', {}],
+  ['variance scale 0.3', { varianceScale: 0.3 }],
+  ['variance scale 1', { varianceScale: 1 }],
+  ['refit every 3,000', { refitEveryImpressions: 3_000 }],
+  ['100 candidates per request', { candidatesPerRequest: 100 }],
+  ['200 campaigns', { traffic: { campaigns: 200 } }],
+  // Only δ_j left to learn: nothing about the user or the context tells a campaign's unknown part apart.
+  ['no per-campaign user or context effects (true η = ξ = 0)', { traffic: { termScales: { warmUser: 0, warmContext: 0 } } }],
+];
+
+async function sensitivity() {
+  const impressions = 300_000;
+  const seeds = [101, 102, 103];
+  const base = { impressions, candidatesPerRequest: 10, refitEveryImpressions: impressions / 20, curvePoints: 10 };
+  const out = { impressions, seeds, variants: [] };
+  for (const [name, change] of SENSITIVITY_VARIANTS) {
+    const { merged } = await simulateSeeds({ ...base, ...change }, seeds);
+    const reg = summarizeRuns(merged, (r) => r.regret);
+    const v = { name, change, regret: Object.fromEntries(Object.entries(reg).map(([p, x]) => [p, { mean: x.mean, sd: x.sd }])) };
+    v.thompsonOverEpsilonGreedy = pairedRatio(merged, 'thompson', 'epsilon-greedy');
+    v.thompsonOverUcb = pairedRatio(merged, 'thompson', 'ucb');
+    v.thompsonOverExploitOnly = pairedRatio(merged, 'thompson', 'exploit');
+    v.bestPolicy = Object.entries(reg).reduce((a, b) => (b[1].mean < a[1].mean ? b : a))[0];
+    console.log(`sensitivity, ${name}: thompson/ε-greedy ${v.thompsonOverEpsilonGreedy.mean.toFixed(3)}, thompson/ucb ${v.thompsonOverUcb.mean.toFixed(3)}, thompson/exploit ${v.thompsonOverExploitOnly.mean.toFixed(3)}, lowest regret: ${v.bestPolicy}`);
+    out.variants.push(v);
+  }
+  return out;
+}
+
+async function regret(o) {
+  const base = { impressions: o.impressions, candidatesPerRequest: 10, refitEveryImpressions: Math.max(1, Math.round(o.impressions / 20)) };
+  const seeds = Array.from({ length: o.seeds }, (_, i) => i + 1);
+  const { results, merged } = await simulateSeeds(base, seeds);
   writeFileSync(join(here, 'results', 'explore-regret.svg'), regretSvg(merged, `Cumulative regret, ${o.impressions.toLocaleString('en-US')} impressions, mean of ${seeds.length} seeds`));
   const reg = summarizeRuns(merged, (r) => r.regret);
   const ctr = summarizeRuns(merged, (r) => r.ctr);
@@ -165,13 +219,7 @@ async function regret(o) {
   out.thompsonOverEpsilonGreedy = out.thompson / out.epsilonGreedy;
   out.thompsonOverUcb = out.thompson / out.ucb;
   out.thompsonOverExploitOnly = out.thompson / out.exploitOnly;
-  // Seeds share traffic, candidates and click draws across policies (common random numbers), so per-seed ratios are paired.
-  const ratios = (a, b) => out[`${a}PerSeed`].map((x, i) => x / out[`${b}PerSeed`][i]);
-  const spread = (xs) => {
-    const m = xs.reduce((a, x) => a + x, 0) / xs.length;
-    return { mean: m, sd: xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)) : null, perSeed: xs };
-  };
-  out.pairedRatios = { thompsonOverEpsilonGreedy: spread(ratios('thompson', 'epsilonGreedy')), thompsonOverUcb: spread(ratios('thompson', 'ucb')), thompsonOverExploitOnly: spread(ratios('thompson', 'exploitOnly')) };
+  out.pairedRatios = { thompsonOverEpsilonGreedy: pairedRatio(merged, 'thompson', 'epsilon-greedy'), thompsonOverUcb: pairedRatio(merged, 'thompson', 'ucb'), thompsonOverExploitOnly: pairedRatio(merged, 'thompson', 'exploit') };
   out.goals = { thompsonAtMost07EpsilonGreedy: out.thompsonOverEpsilonGreedy <= 0.7, thompsonBelowUcb: out.thompson < out.ucb };
   out.bySegment = segments;
   out.curve = { at: merged.curveAt, mean: Object.fromEntries(merged.options.policies.map((p) => [p, merged.curveAt.map((_, i) => merged.runs.filter((r) => r.policy === p).reduce((s, r) => s + r.curve[i], 0) / seeds.length)])) };
@@ -203,7 +251,7 @@ export async function run(args) {
       return null;
     }
   })();
-  for (const [part, key] of [['obd', 'obd'], ['sim', 'regret']]) {
+  for (const [part, key] of [['obd', 'obd'], ['sim', 'regret'], ['sensitivity', 'sensitivity']]) {
     if (!o[part] && previous?.[key] !== undefined) figures[key] = { ...previous[key], fromRun: previous[key].fromRun ?? previous.started };
   }
   if (o.sim) {
@@ -212,5 +260,6 @@ export async function run(args) {
     console.table({ thompson: r.thompson, exploitOnly: r.exploitOnly, epsilonGreedy: r.epsilonGreedy, ucb: r.ucb });
     console.log(`thompson / epsilon-greedy ${r.thompsonOverEpsilonGreedy.toFixed(3)}, thompson / ucb ${r.thompsonOverUcb.toFixed(3)}; wrote benchmarks/results/explore-regret.svg`);
   }
+  if (o.sensitivity) figures.sensitivity = await sensitivity();
   return figures;
 }

@@ -26,13 +26,13 @@ const CROSSES = [{ id: 'userAd', rank: 4 }];
 const FACTOR_VARIANCES = [0.0015, 0.002];
 const CROSS_ITERATIONS = 60;
 
-export async function runQuality(log = console.log) {
+export async function runQuality(log = console.log, traffic = QUALITY_TRAFFIC) {
   const dir = mkdtempSync(join(tmpdir(), 'laserkit-bench-quality-'));
   try {
     const data = join(dir, 'traffic.tsv');
-    writeTraffic(QUALITY_TRAFFIC, { path: data });
-    const cut = Math.floor(QUALITY_TRAFFIC.rows * 0.8);
-    const pTrue = new Float64Array(QUALITY_TRAFFIC.rows - cut);
+    writeTraffic(traffic, { path: data });
+    const cut = Math.floor(traffic.rows * 0.8);
+    const pTrue = new Float64Array(traffic.rows - cut);
     let i = 0;
     for await (const row of readTrafficFile(data)) {
       if (i >= cut) pTrue[i - cut] = row.pTrue;
@@ -69,7 +69,7 @@ export async function runQuality(log = console.log) {
       candidates.push({ name: `low-rank crosses, factor variance ${factors}`, factors, model: fit.model, tuneLogLoss: tuneLoss(fit.model), fit });
     }
     const tCrossed = (performance.now() - t1) / 1000;
-    const oracle = await trueCrossesCeiling(QUALITY_TRAFFIC, tuneCut, cut, warm.variances);
+    const oracle = await trueCrossesCeiling(traffic, tuneCut, cut, warm.variances);
     const best = candidates.reduce((a, b) => (b.tuneLogLoss < a.tuneLogLoss ? b : a));
 
     const pBase = entityCtrBaseline(train, test, 'campaign');
@@ -88,7 +88,7 @@ export async function runQuality(log = console.log) {
       };
     });
     const quality = {
-      data: { ...QUALITY_TRAFFIC, heldOutRows: test.rows, heldOutClicks: test.labels.reduce((a, b) => a + b, 0), split: 'time order: first 64% train, next 16% tune the prior variances (and pick the full model), latest 20% test' },
+      data: { ...traffic, heldOutRows: test.rows, heldOutClicks: test.labels.reduce((a, b) => a + b, 0), split: 'time order: first 64% train, next 16% tune the prior variances (and pick the full model), latest 20% test' },
       aucBaseline: auc(pBase, test.labels),
       aucCold: auc(pCold, test.labels),
       aucFull: auc(pFull, test.labels),
@@ -102,7 +102,7 @@ export async function runQuality(log = console.log) {
       coldVariances: cold.variances,
       fullVariances: { ...warm.variances, ...(best.factors === null ? {} : { factors: best.factors }) },
       fullVariants: variants,
-      truthTerms: truthTermAucs(QUALITY_TRAFFIC, cut),
+      truthTerms: truthTermAucs(traffic, cut),
       aucFullWithTrueCrosses: oracle.auc,
       fullWithTrueCrossesModel: `not a model we can train: the full model without crosses plus the truth's own cross score x'Ac + x'Cz + z'Bc as one extra feature (its fitted coefficient ${oracle.coefficient.toFixed(3)}); the ceiling of what better crosses can add, the rest of the gap to the truth being the estimation of main effects and per-campaign effects`,
       seconds: { coldWithTuning: tCold, fullWithoutCrossesWithTuning: tWarm, crossesWithFactorTuning: tCrossed },
