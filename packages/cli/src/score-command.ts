@@ -1,7 +1,7 @@
 import { createReadStream, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { LaserError, describeValue, sparseVector, type SparseVector } from '@laserkit/core';
+import { LaserError, describeValue, sparseVector, type SparseVector, stripByteOrderMark } from '@laserkit/core';
 import { readTrafficFile } from '@laserkit/datasets';
 import { loadModel, type GlmixModel } from '@laserkit/model';
 import { Scorer, type AdInput, type RankResult } from '@laserkit/scorer';
@@ -26,11 +26,14 @@ function bad(file: string, line: number, field: string, value: unknown, constrai
   return new LaserError('INVALID_DATA', `${file}:${line}: ${field} (${describeValue(value)}) ${constraint}`, { details: { file, line, field } });
 }
 
+/** One JSON object per non-blank line; a UTF-8 byte order mark at the start of the file is skipped. */
 async function* jsonLines(file: string): AsyncGenerator<{ line: number; value: Record<string, unknown> }> {
   const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let line = 0;
-  for await (const text of lines) {
+  for await (const raw of lines) {
     line++;
+    // Some editors start a UTF-8 file with a byte order mark: skipped there only.
+    const text = line === 1 ? stripByteOrderMark(raw) : raw;
     if (text.trim() === '') continue;
     let value: unknown;
     try {

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { invalidArgument, type BinaryMetrics } from '@laserkit/core';
+import { LaserError, invalidArgument, type BinaryMetrics, stripByteOrderMark } from '@laserkit/core';
 import { loadModel, modelToJSON } from '@laserkit/model';
 import {
   INPUT_FORMATS,
@@ -94,6 +94,25 @@ export async function runEvaluate(modelPath: string, data: string, format: Input
   return report;
 }
 
+/**
+ * The JSON of a hand-written config file, not yet validated; a UTF-8 byte order mark at its start
+ * (some editors write one) is skipped. A file that cannot be read or parsed is an error naming it.
+ */
+export function readJsonConfig(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new LaserError('NOT_FOUND', `cannot read config ${path}: ${(e as Error).message}`, { cause: e, details: { file: path } });
+  }
+  text = stripByteOrderMark(text);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new LaserError('INVALID_ARGUMENT', `config ${path} is not valid JSON: ${(e as Error).message}`, { cause: e, details: { file: path } });
+  }
+}
+
 export function registerTrain(program: Command): void {
   program
     .command('train')
@@ -109,7 +128,7 @@ export function registerTrain(program: Command): void {
       if (o.streaming === true) {
         const format = o.format ?? inferFormat(o.data);
         if (format !== 'svmlight') throw invalidArgument('--format', format, 'must be svmlight with --streaming (the out-of-core reader reads svmlight)');
-        const config = { ...(o.config === undefined ? {} : (JSON.parse(readFileSync(o.config, 'utf8')) as StreamingTrainConfig)), ...(o.skipInvalid === true ? { skipInvalid: true } : {}) };
+        const config = { ...(o.config === undefined ? {} : (readJsonConfig(o.config) as StreamingTrainConfig)), ...(o.skipInvalid === true ? { skipInvalid: true } : {}) };
         const result = await runStreamingTrainJob(o.data, config, { out: o.out, onLog: (line) => console.log(line) });
         console.log(`wrote ${o.out} (${((result.bytes ?? 0) / 1e6).toFixed(2)} MB): ${result.rows} rows, ${result.skipped} skipped`);
         if (o.json !== undefined) writeFileSync(o.json, `${JSON.stringify(modelToJSON(result.model), null, 1)}\n`);

@@ -2,7 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { loadModel } from '@laserkit/model';
 import { main } from '../src/program.js';
+import { readAds, readScoringRequests } from '../src/score-command.js';
+import { readJsonConfig } from '../src/train-command.js';
 import { createTraffic, formatRow } from '@laserkit/datasets';
 
 const dir = mkdtempSync(join(tmpdir(), 'laserkit-cli-'));
@@ -98,6 +101,27 @@ describe('laserkit score', () => {
     expect(lines.join('\n')).toMatch(/scored 40 requests \(1000 candidates\)/);
   });
 
+  it('reads ads and requests files that start with a UTF-8 byte order mark like the same files without it', async () => {
+    const model = await loadModel(join(golden, 'model.avro'));
+    const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+    const marked = (name: string): string => {
+      const path = join(dir, `bom-${name}`);
+      writeFileSync(path, Buffer.concat([BOM, readFileSync(join(golden, name))]));
+      return path;
+    };
+    const ads = await readAds(join(golden, 'ads.jsonl'), model);
+    expect(ads.length).toBeGreaterThan(0);
+    expect(await readAds(marked('ads.jsonl'), model)).toEqual(ads);
+    const requests = await readScoringRequests(join(golden, 'requests.jsonl'), model);
+    expect(requests.length).toBeGreaterThan(0);
+    expect(await readScoringRequests(marked('requests.jsonl'), model)).toEqual(requests);
+    // Only at the start: a BOM opening the second line is still a JSON error there.
+    const late = join(dir, 'late-bom.jsonl');
+    const [first = '', second = ''] = readFileSync(join(golden, 'requests.jsonl'), 'utf8').split('\n');
+    writeFileSync(late, Buffer.concat([Buffer.from(`${first}\n`), BOM, Buffer.from(`${second}\n`)]));
+    await expect(readScoringRequests(late, model)).rejects.toThrow(/late-bom\.jsonl:2: line .* is not valid JSON/);
+  });
+
   it('a bad request line is reported with file, line, field and value', async () => {
     const requests = join(dir, 'bad-requests.jsonl');
     writeFileSync(requests, '{"candidates": ["c1"], "user": [1, 2]}\n{"candidates": [], "user": [1]}\n');
@@ -107,6 +131,22 @@ describe('laserkit score', () => {
     spy.mockRestore();
     expect(code).toBe(2);
     expect(errors.join('')).toMatch(/bad-requests\.jsonl:2: candidates \(array\(length 0\)\) must be a non-empty array of ad ids/);
+  });
+});
+
+describe('readJsonConfig (the --streaming --config file)', () => {
+  it('skips a UTF-8 byte order mark at the start only, and names a file it cannot parse', () => {
+    const text = JSON.stringify({ chunkRows: 500, priorVariance: 2 }, null, 2);
+    const plain = join(dir, 'config-plain.json');
+    const marked = join(dir, 'config-bom.json');
+    const late = join(dir, 'config-late.json');
+    writeFileSync(plain, text);
+    writeFileSync(marked, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]));
+    writeFileSync(late, ` \uFEFF${text}`);
+    expect(readJsonConfig(marked)).toEqual(readJsonConfig(plain));
+    expect(readJsonConfig(plain)).toEqual({ chunkRows: 500, priorVariance: 2 });
+    expect(() => readJsonConfig(late)).toThrow(/config .*config-late\.json is not valid JSON/);
+    expect(() => readJsonConfig(join(dir, 'no-such-config.json'))).toThrow(/cannot read config .*no-such-config\.json/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LaserError, checkOneOf } from '@laserkit/core';
+import { LaserError, checkOneOf, stripByteOrderMark } from '@laserkit/core';
 
 /**
  * Loader for the Open Bandit Dataset sample (Saito, Aihara, Matsutani, Narita, "Open Bandit
@@ -63,7 +63,7 @@ function readCsv(file: string): { header: string[]; rows: string[][] } {
   } catch (e) {
     throw new LaserError('NOT_FOUND', `cannot read ${file}: ${(e as Error).message}`, { cause: e, details: { file } });
   }
-  const lines = text.split('\n');
+  const lines = stripByteOrderMark(text).split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const header = (lines[0] ?? '').replace(/\r$/, '').split(',');
   const rows = lines.slice(1).map((l, i) => {

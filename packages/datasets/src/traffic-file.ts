@@ -1,6 +1,6 @@
 import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { LaserError } from '@laserkit/core';
+import { LaserError, stripByteOrderMark } from '@laserkit/core';
 import type { ResolvedTrafficOptions } from './traffic-options.js';
 import type { TrafficRow } from './traffic.js';
 
@@ -94,7 +94,7 @@ export async function* readTrafficFile(path: string, options: ReadTrafficOptions
   for await (const line of lines) {
     lineNo++;
     if (header === undefined) {
-      header = parseHeader(path, line);
+      header = parseHeader(path, stripByteOrderMark(line));
       options.onHeader?.(header);
       continue;
     }

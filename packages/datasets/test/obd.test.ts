@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,19 @@ describe('Open Bandit Dataset loader', () => {
       expect(obdClickRate(bts)).toBeGreaterThan(0.001);
       expect(obdClickRate(bts)).toBeLessThan(0.02);
     }
+  });
+
+  it('reads a log file that starts with a UTF-8 byte order mark like the same file without it', () => {
+    const dir = join(tmp, 'obd-bom');
+    mkdirSync(join(dir, 'random', 'men'), { recursive: true });
+    const source = join(OBD_DEFAULT_DIR, 'random', 'men');
+    copyFileSync(join(source, 'item_context.csv'), join(dir, 'random', 'men', 'item_context.csv'));
+    writeFileSync(join(dir, 'random', 'men', 'men.csv'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(join(source, 'men.csv'))]));
+    const withBom = loadObd({ policy: 'random', campaign: 'men', dir });
+    const plain = loadObd({ policy: 'random', campaign: 'men' });
+    expect(withBom.rows).toBe(plain.rows);
+    expect(Array.from(withBom.click)).toEqual(Array.from(plain.click));
+    expect(Array.from(withBom.propensity)).toEqual(Array.from(plain.propensity));
   });
 
   it('reports a bad cell with file, line, field and constraint', () => {

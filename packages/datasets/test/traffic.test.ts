@@ -137,6 +137,21 @@ describe('LASER-shaped traffic', () => {
     expect(header).toMatchObject({ version: 1, rows: 3_000, dimensions: { user: 1_000, ad: 300, context: 39 } });
   });
 
+  it('a traffic file that starts with a UTF-8 byte order mark reads like the same file without it', async () => {
+    const path = join(dir, 'plain.tsv');
+    const bom = join(dir, 'bom.tsv');
+    writeTraffic({ ...small, rows: 200, seed: 6 }, { path });
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(path)]));
+    const read = async (p: string): Promise<unknown[]> => {
+      const rows: unknown[] = [];
+      for await (const row of readTrafficFile(p)) rows.push({ ...row, userFeatures: Array.from(row.userFeatures), adFeatures: Array.from(row.adFeatures), contextFeatures: Array.from(row.contextFeatures) });
+      return rows;
+    };
+    const withBom = await read(bom);
+    expect(withBom).toHaveLength(200);
+    expect(withBom).toEqual(await read(path));
+  });
+
   it('svmlight output has 1-based indices over user | ad | context and the entity ids in a comment', () => {
     const path = join(dir, 'out.svm');
     writeTraffic({ ...small, rows: 10, seed: 2 }, { path, format: 'svmlight' });

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { FEATURE_NAMESPACES, LaserError, invalidArgument, isFeatureNamespace, type FeatureNamespace } from '@laserkit/core';
+import { FEATURE_NAMESPACES, LaserError, invalidArgument, isFeatureNamespace, type FeatureNamespace, stripByteOrderMark } from '@laserkit/core';
 
 /**
  * The pipeline configuration language of LASER (Agarwal et al., WSDM 2014 §4.1): sources produce
@@ -33,7 +33,7 @@ interface ComponentBase {
 export interface RequestSourceConfig extends ComponentBase {
   readonly kind: 'request';
   readonly namespace: FeatureNamespace;
-  /** The raw fields read, in order. */
+  /** The raw fields read, in order. No "=" in a field name: it ends the field in `field=value`. */
   readonly fields: readonly string[];
   /** Fields (among `fields`) whose numbers are categories (`hour=13` = 1) rather than values. @default [] */
   readonly categorical?: readonly string[];
@@ -75,17 +75,30 @@ export interface BucketingConfig extends TransformerBase {
   readonly boundaries: readonly number[];
 }
 
-/** The union of several inputs; a name present in more than one input gets the sum of its values, or the first input's value with `merge: "first"`. */
+/**
+ * The union of several distinct inputs (an input listed twice is a config error); a name present
+ * in more than one input gets the sum of its values, or the first input's value with `merge: "first"`.
+ */
 export interface DisjunctionConfig extends TransformerBase {
   readonly kind: 'disjunction';
   /** @default "sum" */
   readonly merge?: MergeRule;
 }
 
-/** The cross product of two inputs: `a&b` with value a·b for every feature a of the first and b of the second. */
+/**
+ * The cross product of two inputs (possibly the same one twice): `a&b` with value a·b for every
+ * feature a of the first and b of the second.
+ *
+ * Distinct pairs always get distinct names: in each part, a backslash becomes `\\` and the
+ * separator gets a backslash before it, so `a&b` × `c` is `a\&b&c` and `a` × `b&c` is `a&b\&c`.
+ * A part with neither keeps its exact bytes (names, and so trained models, stay as they were).
+ * With a multi-character separator that can overlap itself (e.g. `__` or `::`), a first part
+ * whose end would run into the separator also gets a backslash there (`x_` × `y` is `x\___y`, not
+ * `x___y`, which is `x` × `_y`).
+ */
 export interface InteractionConfig extends TransformerBase {
   readonly kind: 'interaction';
-  /** Joins the two names. @default "&" */
+  /** Joins the two names; no backslash (it escapes the separator in the parts). @default "&" */
   readonly separator?: string;
 }
 
@@ -101,6 +114,7 @@ export const MERGE_RULES: readonly MergeRule[] = ['sum', 'first'];
 /** Maps the chosen components of one namespace into the model's feature space (duplicates merged as in a disjunction). */
 export interface AssemblerConfig {
   readonly namespace: FeatureNamespace;
+  /** Distinct components of this namespace, as for a disjunction. */
   readonly inputs: readonly string[];
   /** @default "sum" */
   readonly merge?: MergeRule;
@@ -150,8 +164,10 @@ export function validatePipelineConfig(config: unknown): PipelineConfig {
     if (kind === 'request') {
       knownKeys(path, o, ['kind', 'name', 'prefix', 'namespace', 'fields', 'categorical']);
       const fields = stringList(`${path}.fields`, o.fields, { nonEmpty: true, unique: true });
+      fields.forEach((f, j) => fieldWithoutEquals(`${path}.fields[${j}]`, f));
       if (o.categorical !== undefined) {
         stringList(`${path}.categorical`, o.categorical, { unique: true }).forEach((f, j) => {
+          fieldWithoutEquals(`${path}.categorical[${j}]`, f);
           if (!fields.includes(f)) throw invalidArgument(`${path}.categorical[${j}]`, f, `must be one of ${path}.fields`, `known fields: ${fields.join(', ')}`);
         });
       }
@@ -170,7 +186,9 @@ export function validatePipelineConfig(config: unknown): PipelineConfig {
     const name = componentName(`${path}.name`, o.name, defined);
     optionalString(`${path}.prefix`, o.prefix);
     const base = ['kind', 'name', 'prefix', 'inputs'];
-    const inputs = stringList(`${path}.inputs`, o.inputs, { nonEmpty: true });
+    // A disjunction merges its inputs, so a repeated one would be merged with itself; an
+    // interaction may cross an input with itself (a × a).
+    const inputs = stringList(`${path}.inputs`, o.inputs, { nonEmpty: true, unique: kind === 'disjunction', duplicate: MERGED_INPUTS });
     const arity: Record<(typeof TRANSFORMER_KINDS)[number], [number, number, string]> = {
       subset: [1, 1, 'exactly one input'],
       bucketing: [1, 1, 'exactly one input'],
@@ -205,7 +223,9 @@ export function validatePipelineConfig(config: unknown): PipelineConfig {
         break;
       case 'interaction':
         knownKeys(path, o, [...base, 'separator']);
-        if (o.separator !== undefined) nonEmptyString(`${path}.separator`, o.separator);
+        if (o.separator !== undefined && nonEmptyString(`${path}.separator`, o.separator).includes('\\')) {
+          throw invalidArgument(`${path}.separator`, o.separator, 'must not contain a backslash: it escapes the separator inside crossed names');
+        }
         break;
       case 'function':
         knownKeys(path, o, [...base, 'function']);
@@ -224,7 +244,7 @@ export function validatePipelineConfig(config: unknown): PipelineConfig {
     const earlier = seen.get(namespace);
     if (earlier !== undefined) throw invalidArgument(`${path}.namespace`, namespace, `duplicates assemblers[${earlier}].namespace: one assembler per namespace`);
     seen.set(namespace, i);
-    const inputs = stringList(`${path}.inputs`, o.inputs, { nonEmpty: true, unique: true });
+    const inputs = stringList(`${path}.inputs`, o.inputs, { nonEmpty: true, unique: true, duplicate: MERGED_INPUTS });
     inputs.forEach((input, j) => {
       const def = defined.get(input);
       if (def === undefined) throw invalidArgument(`${path}.inputs[${j}]`, input, 'must name a source or a transformer', `known: ${[...defined.keys()].join(', ')}`);
@@ -235,7 +255,7 @@ export function validatePipelineConfig(config: unknown): PipelineConfig {
   return config as PipelineConfig;
 }
 
-/** Reads and validates a JSON configuration file; a parse error names the file. */
+/** Reads and validates a JSON configuration file (a leading UTF-8 byte order mark is skipped); a parse error names the file. */
 export async function loadPipelineConfig(path: string): Promise<PipelineConfig> {
   let text: string;
   try {
@@ -243,6 +263,8 @@ export async function loadPipelineConfig(path: string): Promise<PipelineConfig> 
   } catch (e) {
     throw new LaserError('NOT_FOUND', `cannot read pipeline config ${path}: ${(e as Error).message}`, { cause: e, details: { file: path } });
   }
+  // Some editors start a UTF-8 file with a byte order mark, which JSON.parse rejects.
+  text = stripByteOrderMark(text);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -351,15 +373,30 @@ function componentName(path: string, value: unknown, defined: ReadonlyMap<string
   return value;
 }
 
-function stringList(path: string, value: unknown, { nonEmpty = false, unique = false } = {}): string[] {
+/** Why merged inputs (a disjunction's, an assembler's) must be distinct. */
+const MERGED_INPUTS = 'inputs must be distinct: a repeated input would be merged with itself (counted twice with merge "sum")';
+
+/** `duplicate` explains a repeated entry when `unique`; the default just names the first one. */
+function stringList(path: string, value: unknown, { nonEmpty = false, unique = false, duplicate = '' } = {}): string[] {
   const list = expectArray(path, value);
   if (nonEmpty && list.length === 0) throw invalidArgument(path, list, 'must not be empty');
   const seen = new Map<string, number>();
   list.forEach((v, j) => {
     if (typeof v !== 'string' || v.length === 0) throw invalidArgument(`${path}[${j}]`, v, 'must be a non-empty string');
     const at = seen.get(v);
-    if (unique && at !== undefined) throw invalidArgument(`${path}[${j}]`, v, `duplicates ${path}[${at}]`);
+    if (unique && at !== undefined) throw invalidArgument(`${path}[${j}]`, v, `duplicates ${path}[${at}]${duplicate === '' ? '' : `: ${duplicate}`}`);
     seen.set(v, j);
   });
   return list as string[];
+}
+
+/**
+ * Request features are named `field=value`: with "=" allowed in a field, field "a=b" with value
+ * "c" and field "a" with value "b=c" would both be "a=b=c". Values may hold "=" (the first one
+ * ends the field).
+ */
+function fieldWithoutEquals(path: string, field: string): void {
+  if (field.includes('=')) {
+    throw invalidArgument(path, field, 'must not contain "=": request features are named field=value, so the first "=" must end the field', 'rename the raw field');
+  }
 }

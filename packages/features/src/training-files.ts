@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { FEATURE_NAMESPACES, LaserError, checkInteger, checkKnownKeys, checkOneOf, invalidArgument, type FeatureNamespace, type IndexedFeatureSpaceJson, type SparseVector } from '@laserkit/core';
+import { FEATURE_NAMESPACES, LaserError, checkInteger, checkKnownKeys, checkOneOf, invalidArgument, type FeatureNamespace, type IndexedFeatureSpaceJson, type SparseVector, stripByteOrderMark } from '@laserkit/core';
 import type { FeaturePipeline } from './pipeline.js';
 import { checkRawTrainingRecord, type RawTrainingRecord, type TrainingExample } from './training-example.js';
 
@@ -10,15 +10,18 @@ export type TrainingFileFormat = (typeof TRAINING_FILE_FORMATS)[number];
 
 /**
  * Streams raw records from a JSON Lines file (one RawTrainingRecord per line; blank lines and
- * lines starting with # are skipped). A bad line fails with file, line, field and value.
+ * lines starting with # are skipped, and so is a UTF-8 byte order mark at the start of the file).
+ * A bad line fails with file, line, field and value.
  */
 export async function* readRawRecords(path: string): AsyncGenerator<RawTrainingRecord> {
   const input = createReadStream(path, { encoding: 'utf8' });
   const lines = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;
   try {
-    for await (const line of lines) {
+    for await (const text of lines) {
       lineNo++;
+      // A byte order mark some editors write: skipped at the start of the file only.
+      const line = lineNo === 1 ? stripByteOrderMark(text) : text;
       if (line.trim().length === 0 || line.startsWith('#')) continue;
       let json: unknown;
       try {

@@ -130,16 +130,49 @@ export function disjoinFeatures(inputs: readonly FeatureMap[], merge: MergeRule,
   return out;
 }
 
-/** The cross product: `a<sep>b` = value(a) · value(b). */
+/**
+ * The cross product: `a<sep>b` = value(a) · value(b), each part escaped (see InteractionConfig)
+ * so that distinct pairs get distinct names. The separator must not contain a backslash.
+ */
 export function interactFeatures(left: FeatureMap, right: FeatureMap, separator: string, prefix: string): Map<string, number> {
   const out = new Map<string, number>();
+  const rights: [string, number][] = [];
+  for (const [b, vb] of right) rights.push([escapeInteractionPart(b, separator, false), vb]);
   for (const [a, va] of left) {
-    for (const [b, vb] of right) {
-      const name = `${prefix}${a}${separator}${b}`;
+    const head = `${prefix}${escapeInteractionPart(a, separator, true)}${separator}`;
+    for (const [b, vb] of rights) {
+      const name = head + b;
       out.set(name, finite('interaction', name, (out.get(name) ?? 0) + va * vb));
     }
   }
   return out;
+}
+
+/**
+ * One part of a crossed name: a backslash before every backslash, before the first character of
+ * every occurrence of the separator and, in the first part, before a tail that would run into the
+ * separator that follows it (`x_` + `__`). The name then splits at its first separator not
+ * preceded by a backslash, whatever the parts, so the naming is injective; a part with no
+ * backslash and no separator is unchanged (unless its tail runs into a self-overlapping separator).
+ */
+function escapeInteractionPart(part: string, separator: string, isFirst: boolean): string {
+  const tailFrom = isFirst && separator.length > 1 ? Math.max(0, part.length - separator.length + 1) : part.length;
+  let clean = !part.includes('\\') && !part.includes(separator);
+  for (let i = tailFrom; clean && i < part.length; i++) clean = !runsIntoSeparator(part, i, separator);
+  if (clean) return part;
+  let out = '';
+  for (let i = 0; i < part.length; i++) {
+    const c = part[i] as string;
+    if (c === '\\' || part.startsWith(separator, i) || (i >= tailFrom && runsIntoSeparator(part, i, separator))) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+/** Whether part[i..] followed by the separator starts with the separator (part[i..] shorter than it). */
+function runsIntoSeparator(part: string, i: number, separator: string): boolean {
+  const k = part.length - i;
+  return k < separator.length && separator.startsWith(part.slice(i)) && separator.startsWith(separator.slice(k));
 }
 
 /** Applies a registered function; a non-finite output is an error naming the function, feature and value. */

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FeatureHasher, LaserError } from '@laserkit/core';
 import { definePipelineConfig, loadPipelineConfig, validatePipelineConfig, type PipelineConfig } from '../src/config.js';
@@ -89,9 +92,35 @@ describe('validatePipelineConfig', () => {
     ['two assemblers for one namespace', (c: Editable): void => { c.assemblers.push({ namespace: 'user', inputs: ['age'] }); }, 'assemblers[1].namespace ("user") duplicates assemblers[0].namespace'],
     ['bad merge', (c: Editable): void => { c.assemblers[0]!.merge = 'max'; }, 'assemblers[0].merge ("max") must be one of "sum", "first"'],
     ['no sources', (c: Editable): void => { c.sources = []; }, 'sources (array(length 0)) must list at least one source'],
+    ['a field with "="', (c: Editable): void => { c.sources[0]!.fields = ['age', 'a=b']; }, 'sources[0].fields[1] ("a=b") must not contain "="'],
+    ['a categorical entry with "="', (c: Editable): void => { c.sources[0]!.categorical = ['age=1']; }, 'sources[0].categorical[0] ("age=1") must not contain "="'],
+    ['a repeated disjunction input', (c: Editable): void => { c.transformers.push({ name: 'x', kind: 'disjunction', inputs: ['age', 'country', 'age'] }); }, 'transformers[3].inputs[2] ("age") duplicates transformers[3].inputs[0]: inputs must be distinct'],
+    ['a repeated assembler input', (c: Editable): void => { c.assemblers[0]!.inputs = ['country', 'ageBucket', 'country']; }, 'assemblers[0].inputs[2] ("country") duplicates assemblers[0].inputs[0]: inputs must be distinct'],
+    ['a separator with a backslash', (c: Editable): void => { c.transformers.push({ name: 'x', kind: 'interaction', inputs: ['age', 'country'], separator: '\\&' }); }, 'transformers[3].separator ("\\\\&") must not contain a backslash'],
     ['bad version', (c: Editable): void => { c.version = 2; }, 'version (2) must be 1'],
   ] as const)('rejects %s', (_label, edit, message) => {
     expect(errorOf(edit).message).toContain(message);
+  });
+
+  it('keeps request feature names unambiguous: no "=" in a field, so "a=b" + "c" cannot meet "a" + "b=c"', () => {
+    const e = errorOf((c) => {
+      c.sources[0]!.fields = ['a', 'a=b'];
+    });
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.details).toMatchObject({ field: 'sources[0].fields[1]', value: 'a=b' });
+    expect(e.message).toContain('request features are named field=value');
+  });
+
+  it('rejects a disjunction that lists an input twice, which merge "sum" would count twice', () => {
+    const e = errorOf((c) => {
+      c.transformers.push({ name: 'both', kind: 'disjunction', inputs: ['country', 'country'], merge: 'sum' });
+    });
+    expect(e.details).toMatchObject({ field: 'transformers[3].inputs[1]', value: 'country' });
+    expect(e.message).toContain('a repeated input would be merged with itself');
+    // An interaction of an input with itself is a real cross (a × a), not a repetition.
+    expect(() =>
+      validatePipelineConfig({ ...base(), transformers: [...(base().transformers as Obj[]), { name: 'sq', kind: 'interaction', inputs: ['country', 'country'] }] }),
+    ).not.toThrow();
   });
 
   it('checks provider and function names against the options', () => {
@@ -122,5 +151,20 @@ describe('validatePipelineConfig', () => {
     const kinds = new Set((config.transformers ?? []).map((t) => t.kind));
     expect([...kinds].sort()).toEqual(['bucketing', 'disjunction', 'function', 'interaction', 'subset']);
     await expect(loadPipelineConfig(new URL('./config.test.ts', import.meta.url).pathname)).rejects.toThrow(/config\.test\.ts is not valid JSON/);
+  });
+
+  it('reads a config file that starts with a UTF-8 byte order mark like the same file without it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'laserkit-config-'));
+    try {
+      const text = JSON.stringify(base(), null, 2);
+      await writeFile(join(dir, 'plain.json'), text);
+      await writeFile(join(dir, 'bom.json'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]));
+      expect(await loadPipelineConfig(join(dir, 'bom.json'))).toEqual(await loadPipelineConfig(join(dir, 'plain.json')));
+      // Only at the very start: a BOM after the first character is not whitespace to JSON.
+      await writeFile(join(dir, 'late.json'), ` \uFEFF${text}`);
+      await expect(loadPipelineConfig(join(dir, 'late.json'))).rejects.toThrow(/late\.json is not valid JSON/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

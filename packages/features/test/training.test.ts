@@ -117,6 +117,35 @@ describe('training files', () => {
   });
 });
 
+describe('readRawRecords and a UTF-8 byte order mark', () => {
+  const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+  const collect = async (path: string): Promise<unknown[]> => {
+    const out: unknown[] = [];
+    for await (const r of readRawRecords(path)) out.push(r);
+    return out;
+  };
+
+  it.each([
+    ['a record', '{"label":1,"user":{"id":"u1"}}\n{"label":0,"ad":{"industry":"tech"}}\n'],
+    ['a comment', '# exported by hand\n{"label":1,"user":{"id":"u1"}}\n'],
+    ['a blank line', '\n{"label":0}\n'],
+  ])('skips a BOM before %s at the start of the file', async (_label, text) => {
+    const plain = join(dir, 'plain-raw.jsonl');
+    const bom = join(dir, 'bom-raw.jsonl');
+    await writeFile(plain, text);
+    await writeFile(bom, Buffer.concat([BOM, Buffer.from(text)]));
+    const expected = await collect(plain);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(await collect(bom)).toEqual(expected);
+  });
+
+  it('does not skip a BOM anywhere else', async () => {
+    const late = join(dir, 'late-bom.jsonl');
+    await writeFile(late, Buffer.concat([Buffer.from('{"label":1}\n'), BOM, Buffer.from('{"label":0}\n')]));
+    await expect(collect(late)).rejects.toThrow(/late-bom\.jsonl:2: line .* must be a JSON object/);
+  });
+});
+
 describe('training path robustness', () => {
   it('a failing provider next to a synchronous error rejects once, with no unhandled rejection left behind', async () => {
     const failing: FeatureProvider = { name: 'down', fetch: () => new Promise((_, reject) => setTimeout(() => reject(new Error('ETIMEDOUT')), 5)) };

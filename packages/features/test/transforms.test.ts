@@ -4,7 +4,7 @@ import { FeatureHasher } from '@laserkit/core';
 import type { PipelineConfig, TransformerConfig } from '../src/config.js';
 import { FunctionRegistry } from '../src/functions.js';
 import { FeaturePipeline } from '../src/pipeline.js';
-import { bucketIndex, bucketLabels } from '../src/transforms.js';
+import { bucketIndex, bucketLabels, interactFeatures } from '../src/transforms.js';
 
 const space = new FeatureHasher({ bits: 16 });
 
@@ -111,12 +111,68 @@ describe('interaction', () => {
       { name: 'x', kind: 'interaction', inputs: ['left', 'right'] },
     ]);
     fc.assert(
-      fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 4 }).filter((s) => !s.includes('&')), { maxLength: 6 }), fc.uniqueArray(fc.string({ minLength: 1, maxLength: 4 }).filter((s) => !s.includes('&')), { maxLength: 6 }), (l, r) => {
+      fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 4 }), { maxLength: 6 }), fc.uniqueArray(fc.string({ minLength: 1, maxLength: 4 }), { maxLength: 6 }), (l, r) => {
         const out = get('x', { l, r });
         expect(Object.keys(out)).toHaveLength(l.length * r.length);
         for (const v of Object.values(out)) expect(v).toBe(1);
       }),
       { seed: 7, numRuns: 100 },
+    );
+  });
+});
+
+describe('interaction names', () => {
+  /** The one name interactFeatures gives the cross of a single left and a single right feature. */
+  const nameOf = (left: string, right: string, separator: string, prefix = ''): string => {
+    const names = [...interactFeatures(new Map([[left, 1]]), new Map([[right, 1]]), separator, prefix).keys()];
+    expect(names).toHaveLength(1);
+    return names[0] as string;
+  };
+
+  it('keeps crosses whose parts contain the separator apart', () => {
+    const get = componentOf(['l', 'r'], [
+      { name: 'left', kind: 'subset', inputs: ['src'], prefixes: ['l='] },
+      { name: 'right', kind: 'subset', inputs: ['src'], prefixes: ['r='] },
+      { name: 'x', kind: 'interaction', inputs: ['left', 'right'] },
+    ]);
+    // Unescaped, l=x × r=y&r=z and l=x&r=y × r=z would both be "l=x&r=y&r=z".
+    expect(get('x', { l: ['x', 'x&r=y'], r: ['z', 'y&r=z'] })).toEqual({
+      'l=x&r=z': 1,
+      'l=x&r=y\\&r=z': 1,
+      'l=x\\&r=y&r=z': 1,
+      'l=x\\&r=y&r=y\\&r=z': 1,
+    });
+    expect(nameOf('a&b', 'c', '&')).not.toBe(nameOf('a', 'b&c', '&'));
+    expect(nameOf('a\\', 'b', '&')).toBe('a\\\\&b');
+    // A self-overlapping separator: "x_" + "__" + "y" would read as "x" + "__" + "_y".
+    expect(nameOf('x_', 'y', '__')).toBe('x\\___y');
+    expect(nameOf('x', '_y', '__')).toBe('x___y');
+  });
+
+  it('leaves names without the separator or a backslash byte-identical', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), fc.constantFrom('&', '*', '|', '<>', '_x'), (l, r, separator) => {
+        fc.pre(!l.includes('\\') && !r.includes('\\') && !l.includes(separator) && !r.includes(separator));
+        expect(nameOf(l, r, separator, 'p:')).toBe(`p:${l}${separator}${r}`);
+      }),
+      { seed: 31, numRuns: 300 },
+    );
+  });
+
+  it('gives distinct names to distinct (left, right) pairs, for any separator', () => {
+    // A small alphabet with the separators' characters and the backslash, so parts often contain them.
+    const part = fc.string({ unit: fc.constantFrom('a', 'b', '&', '\\', ':', '*'), maxLength: 5 });
+    fc.assert(
+      fc.property(fc.constantFrom('&', '*', '::', 'a:a', 'ab', ':&'), fc.uniqueArray(fc.tuple(part, part), { minLength: 2, maxLength: 40, selector: ([l, r]) => `${l}\u0000${r}` }), (separator, pairs) => {
+        const owner = new Map<string, [string, string]>();
+        for (const [l, r] of pairs) {
+          const name = nameOf(l, r, separator);
+          const other = owner.get(name);
+          if (other !== undefined) expect.fail(`${JSON.stringify([l, r])} and ${JSON.stringify(other)} are both named ${JSON.stringify(name)} with separator ${JSON.stringify(separator)}`);
+          owner.set(name, [l, r]);
+        }
+      }),
+      { seed: 32, numRuns: 400 },
     );
   });
 });

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { FEATURE_NAMESPACES, LaserError, checkOneOf, featureSpaceFromJSON, isFeatureNamespace, type FeatureSpaceJson, type FeatureNamespace, type FeatureSpace } from '@laserkit/core';
+import { FEATURE_NAMESPACES, LaserError, checkOneOf, featureSpaceFromJSON, isFeatureNamespace, type FeatureSpaceJson, type FeatureNamespace, type FeatureSpace, stripByteOrderMark } from '@laserkit/core';
 import { parseHeader, parseTrafficRow, type TrafficFileHeader } from '@laserkit/datasets';
 import { badRow } from './bad-row.js';
 import { CsrMatrix } from './csr-matrix.js';
@@ -49,7 +49,8 @@ export function inferFormat(path: string): InputFormat {
 /**
  * Streams a data file into a TrainingSet (the file is never held in memory as text). A bad row
  * fails the read with its file, line and field, or, with `skipInvalid`, is counted and reported;
- * either way nothing non-finite reaches the set.
+ * either way nothing non-finite reaches the set. A UTF-8 byte order mark at the start of the file
+ * is skipped.
  *
  * svmlight is parsed from bytes in large chunks straight into typed arrays on SharedArrayBuffers
  * (see svmlight.ts), so ParallelGlmObjective's workers read the rows without a copy. The other
@@ -71,8 +72,10 @@ export async function readTrainingSet(path: string, options: ReadTrainingSetOpti
   let lineNo = 0;
   let header: TrafficFileHeader | undefined;
   try {
-    for await (const line of lines) {
+    for await (const text of lines) {
       lineNo++;
+      // A UTF-8 byte order mark some editors write: skipped at the start of the file only.
+      const line = lineNo === 1 ? stripByteOrderMark(text) : text;
       if (builder === undefined) {
         // The traffic format opens with a header that carries the dimensions.
         header = parseHeader(path, line);

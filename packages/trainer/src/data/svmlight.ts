@@ -11,6 +11,9 @@ import { SharedGrowable } from './shared-growable.js';
 // line-by-line reader always accepted and produces its error messages. Either way a row gets the
 // same label, entries and entities.
 
+/** The UTF-8 byte order mark. */
+const BOM = [0xef, 0xbb, 0xbf] as const;
+
 /** Largest 0-based column: row pointers and column indices are Int32. */
 const MAX_COLUMN = 0x7ffffffe;
 
@@ -298,7 +301,8 @@ export interface SkipCount {
 
 /**
  * Parses svmlight bytes into `rows`. Feed it buffers with `parse`, which consumes every complete
- * line and returns where the incomplete last one starts; `final` parses that one too.
+ * line and returns where the incomplete last one starts; `final` parses that one too. The first
+ * bytes fed are the start of the file: a UTF-8 byte order mark there is skipped.
  */
 export class SvmlightParser {
   readonly rows: SvmlightRows;
@@ -315,6 +319,8 @@ export class SvmlightParser {
   private pairs = new Int32Array(48);
   /** The entity column of each pair position on the last line with pairs. */
   private readonly lastColumns: EntityAccumulator[] = [];
+  /** Until the first bytes of the file have been checked for a byte order mark. */
+  private atFileStart = true;
 
   constructor(rows: SvmlightRows, options: SvmlightParserOptions) {
     this.rows = rows;
@@ -325,6 +331,15 @@ export class SvmlightParser {
   parse(b: Buffer, start: number, end: number, final: boolean): number {
     const view = end === b.length ? b : b.subarray(0, end);
     let p = start;
+    if (this.atFileStart) {
+      // A UTF-8 byte order mark (EF BB BF) some editors write: skipped at the start of the file only.
+      const n = Math.min(3, end - start);
+      let isBomPrefix = true;
+      for (let k = 0; k < n; k++) if (b[start + k] !== BOM[k]) isBomPrefix = false;
+      if (isBomPrefix && n < 3 && !final) return start;
+      this.atFileStart = false;
+      if (isBomPrefix && n === 3) p += 3;
+    }
     while (p < end && !this.done) {
       let nl = view.indexOf(10, p);
       if (nl < 0) {

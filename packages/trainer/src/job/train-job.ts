@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LaserError, SeededRng, checkKnownKeys, invalidArgument, type BinaryMetrics, type FeatureSpaceJson } from '@laserkit/core';
+import { LaserError, SeededRng, checkKnownKeys, invalidArgument, type BinaryMetrics, type FeatureSpaceJson, stripByteOrderMark } from '@laserkit/core';
 import { loadModel, saveModel, type GlmixModel } from '@laserkit/model';
 import { readTrainingSet, type InputFormat, type SkippedRows } from '../data/readers.js';
 import { selectRows, type TrainingSet } from '../data/training-set.js';
@@ -68,7 +68,7 @@ export function loadTrainConfig(path: string): TrainConfig {
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(stripByteOrderMark(text));
   } catch (e) {
     throw new LaserError('INVALID_ARGUMENT', `config ${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -73,6 +73,43 @@ describe('reading training data', () => {
     const read = readTrainingSet(path, { featureSpace: new FeatureHasher({ bits: 4 }).toJSON() });
     await expect(read).rejects.toThrow(`${path}:2: ${message}`);
     await expect(read).rejects.toBeInstanceOf(LaserError);
+  });
+
+  it('skips a UTF-8 byte order mark at the start of a JSON Lines or traffic file, and only there', async () => {
+    const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+    const plainOf = (name: string, text: string): string => {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    };
+    const markedOf = (name: string, text: string): string => {
+      const path = join(dir, name);
+      writeFileSync(path, Buffer.concat([BOM, Buffer.from(text)]));
+      return path;
+    };
+    const summary = (set: Awaited<ReturnType<typeof readTrainingSet>>['set']): unknown => ({
+      rows: set.rows,
+      dimensions: set.dimensions,
+      labels: Array.from(set.labels),
+      weights: set.weights === null ? null : Array.from(set.weights),
+      user: [Array.from(set.features.user.rowPtr), Array.from(set.features.user.colIdx), set.features.user.values === null ? null : Array.from(set.features.user.values)],
+      context: [Array.from(set.features.context.rowPtr), Array.from(set.features.context.colIdx)],
+      entities: [...set.entities].map(([type, col]) => [type, col.ids, Array.from(col.codes)]),
+    });
+    const space = new FeatureHasher({ seed: 3, bits: 10 }).toJSON();
+    for (const text of ['{"label":1,"user":{"age=30":1,"geo=US":0.5},"entities":{"campaign":12}}\n{"label":0,"context":["page=home"]}\n', '# exported by hand\n{"label":1,"user":["a"]}\n']) {
+      const plain = await readTrainingSet(plainOf('plain.jsonl', text), { featureSpace: space });
+      const marked = await readTrainingSet(markedOf('marked.jsonl', text), { featureSpace: space });
+      expect(summary(marked.set)).toEqual(summary(plain.set));
+    }
+    const traffic = join(dir, 'plain.tsv');
+    writeTraffic({ rows: 40, seed: 9, users: 10, campaigns: 4, userDimension: 300, adDimension: 50 }, { path: traffic });
+    const trafficText = readFileSync(traffic, 'utf8');
+    const marked = await readTrainingSet(markedOf('marked.tsv', trafficText));
+    expect(summary(marked.set)).toEqual(summary((await readTrainingSet(traffic)).set));
+    const late = join(dir, 'late.jsonl');
+    writeFileSync(late, Buffer.concat([Buffer.from('{"label":1}\n'), BOM, Buffer.from('{"label":0}\n')]));
+    await expect(readTrainingSet(late, { featureSpace: space })).rejects.toThrow(`${late}:2: line`);
   });
 
   it('skip-invalid counts bad rows, reports the first ones, and keeps the good ones', async () => {

@@ -73,6 +73,19 @@ function summary(set: TrainingSet): unknown {
   };
 }
 
+/** Feeds the file to a SvmlightParser in reads of `readBytes` bytes (lines split across reads) and returns what it parsed. */
+function pumpFile(path: string, readBytes: number): { rows: number; rowPtr: number[]; colIdx: number[]; labels: number[]; lines: number; skipped: number } {
+  const rows = new SvmlightRows(1000, 1000);
+  const parser = new SvmlightParser(rows, { file: path, namespace: 'user', dimension: null, skipInvalid: true, entities: true, labelRule: null, appendColumn: null, maxRows: Infinity, chunkRows: null, onChunk: null });
+  const { fd } = openSyncForReading(path);
+  try {
+    pumpSync(fd, parser, readBytes);
+  } finally {
+    closeSync(fd);
+  }
+  return { rows: rows.rows, rowPtr: Array.from(rows.rowPtr.view()), colIdx: Array.from(rows.colIdx.view()), labels: Array.from(rows.labels.view()), lines: parser.line, skipped: parser.skipped.count };
+}
+
 async function outcome<T>(f: () => Promise<T>): Promise<{ ok: T } | { error: string }> {
   try {
     return { ok: await f() };
@@ -158,15 +171,8 @@ describe('the byte-level svmlight reader', () => {
         const path = write(text);
         const whole = await outcome(async () => summary((await readTrainingSet(path, { format: 'svmlight', skipInvalid: true })).set));
         const pieces = await outcome(async () => {
-          const rows = new SvmlightRows(1000, 1000);
-          const parser = new SvmlightParser(rows, { file: path, namespace: 'user', dimension: null, skipInvalid: true, entities: true, labelRule: null, appendColumn: null, maxRows: Infinity, chunkRows: null, onChunk: null });
-          const { fd } = openSyncForReading(path);
-          try {
-            pumpSync(fd, parser, readBytes);
-          } finally {
-            closeSync(fd);
-          }
-          return { rows: rows.rows, rowPtr: Array.from(rows.rowPtr.view()), colIdx: Array.from(rows.colIdx.view()), labels: Array.from(rows.labels.view()) };
+          const { rows, rowPtr, colIdx, labels } = pumpFile(path, readBytes);
+          return { rows, rowPtr, colIdx, labels };
         });
         if ('error' in whole || 'error' in pieces) {
           expect(pieces).toEqual(whole);
@@ -188,6 +194,39 @@ describe('the byte-level svmlight reader', () => {
     expect(rows.rows).toBe(2);
     expect(rows.nnz).toBe(101);
     expect(Array.from(rows.values!.view().subarray(99))).toEqual([0.5, 1]);
+  });
+
+  it('skips a UTF-8 byte order mark at the start of the file: the file reads exactly as without it', async () => {
+    const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+    // Messages name the file: compare them with the file name taken out.
+    const read = async (path: string, skipInvalid: boolean): Promise<unknown> =>
+      JSON.parse(
+        JSON.stringify(
+          await outcome(async () => {
+            const r = await readTrainingSet(path, { format: 'svmlight', skipInvalid });
+            return { set: summary(r.set), skipped: r.skipped.count, examples: r.skipped.examples };
+          }),
+        ).replaceAll(path, 'FILE'),
+      ) as unknown;
+    // A comment first: behind a BOM it would not start with '#' and would fail as a bad label.
+    const headed = fc.tuple(fc.constantFrom('', '# made by hand\n', '1 2:0.5\n'), file).map(([head, text]) => head + text);
+    await fc.assert(
+      fc.asyncProperty(headed, fc.boolean(), fc.integer({ min: 3, max: 80 }), async (text, skipInvalid, readBytes) => {
+        const plain = write(text);
+        const marked = write('');
+        writeFileSync(marked, Buffer.concat([BOM, Buffer.from(text)]));
+        expect(await read(marked, skipInvalid)).toEqual(await read(plain, skipInvalid));
+        expect(pumpFile(marked, readBytes)).toEqual(pumpFile(plain, readBytes));
+      }),
+      { numRuns: 120, seed: 23 },
+    );
+    // Only there: a BOM opening a later line is not skipped, so a comment behind it is a bad label, as for the line reader.
+    const late = write('');
+    writeFileSync(late, Buffer.concat([Buffer.from('1 1:1\n'), BOM, Buffer.from('# c\n')]));
+    await expect(readTrainingSet(late, { format: 'svmlight' })).rejects.toThrow(`${late}:2: label`);
+    const first = write('');
+    writeFileSync(first, Buffer.concat([BOM, Buffer.from('# c\n1 1:1\n')]));
+    expect((await readTrainingSet(first, { format: 'svmlight' })).set.rows).toBe(1);
   });
 
   it('keeps its arrays on shared memory, so worker threads read them without a copy', async () => {

@@ -68,4 +68,13 @@ describe('the training job', () => {
     writeFileSync(path, '{ nope');
     expect(() => loadTrainConfig(path)).toThrow(/is not valid JSON/);
   });
+
+  it('reads a config file that starts with a UTF-8 byte order mark like the same file without it', () => {
+    const plain = join(dir, 'plain.json');
+    const bom = join(dir, 'bom.json');
+    const text = JSON.stringify({ validationFraction: 0.3, passes: 2 });
+    writeFileSync(plain, text);
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]));
+    expect(loadTrainConfig(bom)).toEqual(loadTrainConfig(plain));
+  });
 });
