@@ -2,12 +2,18 @@
 // benchmark (lib/train-quality.mjs, the same truth, splits, tuning grids and model variants) at
 // more rows. `npm run bench -- quality-scaling [--rows N[,N...]]` (default 4000000; about 30 min
 // at 4M rows on two cores). The 1M-row figures are the train benchmark's own quality section.
+// Row counts not re-run keep the previous results file's figures, marked with the run they came from.
 //
 // What it separates: if the gap to the truth were the trainer's (a wrong objective, a solver
 // stopping early), more rows would not close it; estimation error shrinks with rows. The truth
 // without crosses and the ceiling with the true cross score as a feature split the remaining gap
 // into the crosses' share and the rest.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { QUALITY_TRAFFIC, runQuality } from './lib/train-quality.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(args) {
   const o = { rows: [4_000_000] };
@@ -44,5 +50,16 @@ export async function run(args) {
       quality: q,
     });
   }
+  const previous = (() => {
+    try {
+      return JSON.parse(readFileSync(join(here, 'results', 'quality-scaling.json'), 'utf8'));
+    } catch {
+      return null;
+    }
+  })();
+  for (const kept of previous?.runs ?? []) {
+    if (!o.rows.includes(kept.rows)) runs.push({ ...kept, fromRun: kept.fromRun ?? previous.started });
+  }
+  runs.sort((a, b) => a.rows - b.rows);
   return { traffic: QUALITY_TRAFFIC, runs };
 }
