@@ -18,7 +18,7 @@
 //    each: where, if anywhere, exploration pays in this traffic.
 // 4. The Open Bandit Dataset off-policy table (lib/explore-obd.mjs).
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ import { SeededRng } from '@laserkit/core';
 import { ExploitOnlyPolicy, ThompsonSamplingPolicy } from '@laserkit/explore';
 import { regretSvg, summarizeRuns } from '@laserkit/cli';
 import { runObd } from './lib/explore-obd.mjs';
+import { previousResults } from './lib/previous-results.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -244,13 +245,7 @@ export async function run(args) {
     console.table(Object.fromEntries(Object.entries(pooled.estimators).map(([k, e]) => [k, { estimate: e.estimate.toFixed(5), ci: `[${e.ciLow.toFixed(5)}, ${e.ciHigh.toFixed(5)}]`, relError: e.relError.toFixed(3), covers: e.covers }])));
   }
   // A skipped part keeps the previous run's figures, marked with the run they came from.
-  const previous = (() => {
-    try {
-      return JSON.parse(readFileSync(join(here, 'results', 'explore.json'), 'utf8'));
-    } catch {
-      return null;
-    }
-  })();
+  const previous = previousResults('explore');
   for (const [part, key] of [['obd', 'obd'], ['sim', 'regret'], ['sensitivity', 'sensitivity']]) {
     if (!o[part] && previous?.[key] !== undefined) figures[key] = { ...previous[key], fromRun: previous[key].fromRun ?? previous.started };
   }

@@ -8,12 +8,8 @@
 // stopping early), more rows would not close it; estimation error shrinks with rows. The truth
 // without crosses and the ceiling with the true cross score as a feature split the remaining gap
 // into the crosses' share and the rest.
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { previousResults } from './lib/previous-results.mjs';
 import { QUALITY_TRAFFIC, runQuality } from './lib/train-quality.mjs';
-
-const here = dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(args) {
   const o = { rows: [4_000_000] };
@@ -50,13 +46,7 @@ export async function run(args) {
       quality: q,
     });
   }
-  const previous = (() => {
-    try {
-      return JSON.parse(readFileSync(join(here, 'results', 'quality-scaling.json'), 'utf8'));
-    } catch {
-      return null;
-    }
-  })();
+  const previous = previousResults('quality-scaling');
   for (const kept of previous?.runs ?? []) {
     if (!o.rows.includes(kept.rows)) runs.push({ ...kept, fromRun: kept.fromRun ?? previous.started });
   }

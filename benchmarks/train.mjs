@@ -30,6 +30,7 @@
 // these machines are shared, and other workloads take a core away at times (see
 // loadAverages[].effectiveCores in the results). Generated data is cached under
 // benchmarks/work/train/ (gitignored) and reused when the generator options match.
+import { previousResults } from './lib/previous-results.mjs';
 import { runQuality } from './lib/train-quality.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { clearInterval, setInterval } from 'node:timers';
@@ -336,15 +337,6 @@ async function runStreaming(data) {
   return { ...report, processWallSeconds: r.wallSeconds, peakRssBytes: r.peakRssBytes, rssSource: r.rssSource, loadAverageAtStart: r.loadAverageAtStart };
 }
 
-/** The previous results file, if any (to keep the sections a run skips). */
-function previousResults() {
-  try {
-    return JSON.parse(readFileSync(join(here, 'results', 'train.json'), 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
 /** scikit-learn's figures from the last run that measured them (a results file holds them directly, or a skipped run's previousRun), or null. */
 function previousSklearn(previous) {
   const sk = previous?.sklearn ?? null;
@@ -519,7 +511,7 @@ export async function run(args) {
   console.log('out of core: StreamingGlmObjective, one first pass, one f/∇f, one Hv ...');
   const streaming = await runStreaming(data);
   await note('streaming');
-  const previous = previousResults();
+  const previous = previousResults('train');
 
   const sk = sklearn.result;
   const figures = {

@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { LaserError, invalidArgument, type BinaryMetrics, stripByteOrderMark } from '@laserkit/core';
+import { invalidArgument, readJsonFile, type BinaryMetrics } from '@laserkit/core';
 import { loadModel, modelToJSON } from '@laserkit/model';
 import {
   INPUT_FORMATS,
@@ -99,18 +99,7 @@ export async function runEvaluate(modelPath: string, data: string, format: Input
  * (some editors write one) is skipped. A file that cannot be read or parsed is an error naming it.
  */
 export function readJsonConfig(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new LaserError('NOT_FOUND', `cannot read config ${path}: ${(e as Error).message}`, { cause: e, details: { file: path } });
-  }
-  text = stripByteOrderMark(text);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new LaserError('INVALID_ARGUMENT', `config ${path} is not valid JSON: ${(e as Error).message}`, { cause: e, details: { file: path } });
-  }
+  return readJsonFile(path, 'config', 'INVALID_ARGUMENT');
 }
 
 export function registerTrain(program: Command): void {

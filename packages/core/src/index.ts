@@ -3,7 +3,7 @@ export type { LaserErrorCode, LaserErrorOptions } from './errors.js';
 export { checkFiniteNumber, checkInteger, checkRange, checkPositive, checkOneOf, checkKnownKeys } from './validate.js';
 export { SeededRng } from './rng.js';
 export { murmur3Bytes, murmur3String } from './hash.js';
-export { stripByteOrderMark } from './text.js';
+export { stripByteOrderMark, readJsonFile } from './text.js';
 export { systemClock, ManualClock, withTimeout } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { sparseVector, emptySparseVector, nnz, dotDense, dotSparse, axpyDense, toDense, squaredNorm } from './sparse.js';

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { FEATURE_NAMESPACES, LaserError, invalidArgument, isFeatureNamespace, type FeatureNamespace, stripByteOrderMark } from '@laserkit/core';
+import { FEATURE_NAMESPACES, invalidArgument, isFeatureNamespace, readJsonFile, type FeatureNamespace } from '@laserkit/core';
 
 /**
  * The pipeline configuration language of LASER (Agarwal et al., WSDM 2014 §4.1): sources produce
@@ -256,22 +255,9 @@ export function validatePipelineConfig(config: unknown): PipelineConfig {
 }
 
 /** Reads and validates a JSON configuration file (a leading UTF-8 byte order mark is skipped); a parse error names the file. */
-export async function loadPipelineConfig(path: string): Promise<PipelineConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new LaserError('NOT_FOUND', `cannot read pipeline config ${path}: ${(e as Error).message}`, { cause: e, details: { file: path } });
-  }
-  // Some editors start a UTF-8 file with a byte order mark, which JSON.parse rejects.
-  text = stripByteOrderMark(text);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new LaserError('INVALID_DATA', `pipeline config ${path} is not valid JSON: ${(e as Error).message}`, { cause: e, details: { file: path } });
-  }
-  return validatePipelineConfig(json);
+export function loadPipelineConfig(path: string): Promise<PipelineConfig> {
+  // The executor's throws become rejections, as from the async function this was.
+  return new Promise((resolve) => resolve(validatePipelineConfig(readJsonFile(path, 'pipeline config'))));
 }
 
 function resolveInputs(

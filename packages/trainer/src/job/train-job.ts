@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { LaserError, SeededRng, checkKnownKeys, invalidArgument, type BinaryMetrics, type FeatureSpaceJson, stripByteOrderMark } from '@laserkit/core';
+import { LaserError, SeededRng, checkKnownKeys, invalidArgument, readJsonFile, type BinaryMetrics, type FeatureSpaceJson } from '@laserkit/core';
 import { loadModel, saveModel, type GlmixModel } from '@laserkit/model';
 import { readTrainingSet, type InputFormat, type SkippedRows } from '../data/readers.js';
 import { selectRows, type TrainingSet } from '../data/training-set.js';
@@ -60,19 +59,7 @@ const KNOWN_KEYS: readonly string[] = [
 ];
 
 export function loadTrainConfig(path: string): TrainConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new LaserError('NOT_FOUND', `cannot read config ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stripByteOrderMark(text));
-  } catch (e) {
-    throw new LaserError('INVALID_ARGUMENT', `config ${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
-  return validateTrainConfig(parsed);
+  return validateTrainConfig(readJsonFile(path, 'config', 'INVALID_ARGUMENT'));
 }
 
 export function validateTrainConfig(config: unknown): TrainConfig {
