@@ -11,6 +11,14 @@ import { LASER_PER_CAMPAIGN_EFFECT, TrainingSetBuilder, entityCtrBaseline, fitLa
 /** The generated data: 1M impressions over feature spaces small enough for 800k rows to teach. */
 export const QUALITY_TRAFFIC = { rows: 1_000_000, seed: 5, users: 50_000, campaigns: 300, userDimension: 2_000, adDimension: 500 };
 
+/**
+ * The same generator with about 25 times the training clicks per true parameter: 30 campaigns,
+ * 200 user × 100 ad features, click rates 2-10%. At sizes these machines run, it separates what the
+ * amount of data limits (the quality traffic has about 0.25 training clicks per true parameter at
+ * 1M rows) from what the trainer limits.
+ */
+export const COMPACT_TRAFFIC = { rows: 1_000_000, seed: 5, users: 20_000, campaigns: 30, userDimension: 200, adDimension: 100, ctrMin: 0.02, ctrMax: 0.1 };
+
 const PER_CAMPAIGN = LASER_PER_CAMPAIGN_EFFECT;
 
 /**
@@ -88,7 +96,7 @@ export async function runQuality(log = console.log, traffic = QUALITY_TRAFFIC) {
       };
     });
     const quality = {
-      data: { ...traffic, heldOutRows: test.rows, heldOutClicks: test.labels.reduce((a, b) => a + b, 0), split: 'time order: first 64% train, next 16% tune the prior variances (and pick the full model), latest 20% test' },
+      data: { ...traffic, trainClicks: sum(train.labels), trueParameters: trueParameterCount(traffic), heldOutRows: test.rows, heldOutClicks: sum(test.labels), split: 'time order: first 64% train, next 16% tune the prior variances (and pick the full model), latest 20% test' },
       aucBaseline: auc(pBase, test.labels),
       aucCold: auc(pCold, test.labels),
       aucFull: auc(pFull, test.labels),
@@ -119,6 +127,18 @@ export async function runQuality(log = console.log, traffic = QUALITY_TRAFFIC) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const sum = (labels) => labels.reduce((a, b) => a + b, 0);
+
+/**
+ * Free parameters of the true model (LASER eq. 1-6 as the generator draws it): main effects, the
+ * three rank-k crosses' factors, and per campaign δ_j, η_j and ξ_j.
+ */
+export function trueParameterCount(options) {
+  const T = createTraffic({ ...options, rows: 0 }).truth;
+  const [u, a, c, k] = [T.userDimension, T.adDimension, T.contextDimension, T.crossRank];
+  return 1 + u + a + c + k * ((u + a) + (u + c) + (c + a)) + T.campaigns * (1 + T.warmUserFeatures + c);
 }
 
 /** The truth's three cross terms of one row: x'U·Vᵀc (userAd), x'U·Vᵀz (userContext), z'U·Vᵀc (contextAd). */
