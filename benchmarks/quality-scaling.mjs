@@ -11,7 +11,7 @@
 // without crosses and the ceiling with the true cross score as a feature split the remaining gap
 // into the crosses' share and the rest.
 import { previousResults } from './lib/previous-results.mjs';
-import { COMPACT_TRAFFIC, QUALITY_TRAFFIC, runQuality, trueParameterCount } from './lib/train-quality.mjs';
+import { COMPACT_TRAFFIC, QUALITY_TRAFFIC, runQuality } from './lib/train-quality.mjs';
 
 const TRAFFIC = { quality: QUALITY_TRAFFIC, compact: COMPACT_TRAFFIC };
 const USAGE = 'usage: npm run bench -- quality-scaling [--traffic quality|compact] [--rows N[,N...]]';
@@ -58,8 +58,7 @@ export async function run(args) {
   }
   const previous = previousResults('quality-scaling');
   for (const kept of previous?.runs ?? []) {
-    const traffic = kept.traffic ?? 'quality';
-    if (traffic !== o.traffic || !o.rows.includes(kept.rows)) runs.push({ ...kept, traffic, trueParameters: kept.trueParameters ?? trueParameterCount(TRAFFIC[traffic]), fromRun: kept.fromRun ?? previous.started });
+    if (kept.traffic !== o.traffic || !o.rows.includes(kept.rows)) runs.push({ ...kept, fromRun: kept.fromRun ?? previous.started });
   }
   runs.sort((a, b) => a.traffic.localeCompare(b.traffic) || a.rows - b.rows);
   return { traffic: TRAFFIC, runs };

@@ -81,11 +81,10 @@ export async function runQuality(log = console.log, traffic = QUALITY_TRAFFIC) {
       candidates.push({ name, crosses, factors, model: fit.model, tuneLogLoss: tuneLoss(fit.model), fit });
     };
     for (const factors of FACTOR_VARIANCES) await fitCrossed(USER_AD, factors);
-    const userAdBest = candidates.slice(1).reduce((a, b) => (b.tuneLogLoss < a.tuneLogLoss ? b : a));
-    await fitCrossed(ALL_CROSSES, userAdBest.factors);
+    await fitCrossed(ALL_CROSSES, lowestTuneLoss(candidates.slice(1)).factors);
     const tCrossed = (performance.now() - t1) / 1000;
     const oracle = await trueCrossesCeiling(traffic, tuneCut, cut, warm.variances);
-    const best = candidates.reduce((a, b) => (b.tuneLogLoss < a.tuneLogLoss ? b : a));
+    const best = lowestTuneLoss(candidates);
 
     const pBase = entityCtrBaseline(train, test, 'campaign');
     const pCold = predictSet(cold.model, test);
@@ -122,7 +121,7 @@ export async function runQuality(log = console.log, traffic = QUALITY_TRAFFIC) {
       fullWithTrueCrossesModel: `not a model we can train: the full model without crosses plus the truth's own cross score x'Ac + x'Cz + z'Bc as one extra feature (its fitted coefficient ${oracle.coefficient.toFixed(3)}); the ceiling of what better crosses can add, the rest of the gap to the truth being the estimation of main effects and per-campaign effects`,
       seconds: { coldWithTuning: tCold, fullWithoutCrossesWithTuning: tWarm, crossesWithFactorTuning: tCrossed },
       coldModel: 'intercept + main effects (user, ad, context); no crosses',
-      fullModel: `cold start + per-campaign bias, top-32 user features and all context features${best.factors === null ? '' : ` + low-rank (rank 4) ${best.crosses.map((c) => c.id).join(', ')} crosses, spectral start, factor variance ${best.factors}, L-BFGS capped at ${CROSS_ITERATIONS} iterations`} (picked on the tune split: ${best.name})`,
+      fullModel: `cold start + per-campaign bias, top-32 user features and all context features${best.factors === null ? '' : ` + low-rank (rank ${best.crosses[0].rank}) ${best.crosses.map((c) => c.id).join(', ')} crosses, spectral start, factor variance ${best.factors}, L-BFGS capped at ${CROSS_ITERATIONS} iterations`} (picked on the tune split: ${best.name})`,
     };
     quality.ladderHolds = quality.aucBaseline < quality.aucCold && quality.aucCold < quality.aucFull;
     quality.fullMinusTruth = quality.aucFull - quality.aucTruth;
@@ -137,12 +136,13 @@ export async function runQuality(log = console.log, traffic = QUALITY_TRAFFIC) {
 }
 
 const sum = (labels) => labels.reduce((a, b) => a + b, 0);
+const lowestTuneLoss = (candidates) => candidates.reduce((a, b) => (b.tuneLogLoss < a.tuneLogLoss ? b : a));
 
 /**
  * Free parameters of the true model (LASER eq. 1-6 as the generator draws it): main effects, the
  * three rank-k crosses' factors, and per campaign δ_j, η_j and ξ_j.
  */
-export function trueParameterCount(options) {
+function trueParameterCount(options) {
   const T = createTraffic({ ...options, rows: 0 }).truth;
   const [u, a, c, k] = [T.userDimension, T.adDimension, T.contextDimension, T.crossRank];
   return 1 + u + a + c + k * ((u + a) + (u + c) + (c + a)) + T.campaigns * (1 + T.warmUserFeatures + c);
