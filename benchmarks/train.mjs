@@ -1,6 +1,6 @@
 // L2-regularised logistic regression, ours (TRON on the GLM objective, one thread and data-parallel
 // over both cores) against liblinear (`liblinear-train -s 0`) and scikit-learn (lbfgs), side by side
-// in one run. `npm run bench -- train [--rows N] [--parity-rows N] [--repeats N] [--no-sklearn] [--no-quality]`.
+// in one run. `npm run bench -- train [--rows N] [--parity-rows N] [--repeats N] [--no-sklearn] [--no-quality] [--quality-rows N]`.
 //
 // 1. Parity: generated LASER traffic (main effects only, svmlight), the objective
 //    ½‖w‖² + Σ logloss (precision 1, no intercept, labels 0/1), liblinear's stopping rule; at
@@ -22,16 +22,21 @@
 // 4. Out of core: StreamingGlmObjective on the same file (each call a pass over the file in
 //    chunks of rows): seconds of its validating first pass, of one f/∇f and one Hv, and the peak
 //    RSS of the process, which stays far below the in-memory runs' whatever the file size.
+// 5. Quality on generated traffic with a known true model (benchmarks/lib/train-quality.mjs): the
+//    AUC ladder and the full model's distance from the truth. `quality` is the compact traffic
+//    (--quality-rows, default 4M: about 25 training clicks per true parameter, enough for the
+//    truth to be learnable); `qualityHighDimensional` is 1M rows of the high-dimensional traffic
+//    (about 0.25 clicks per parameter, where no fit gets near the truth). About 80 minutes for both.
 //
-// With --no-quality (or --no-sklearn) the quality section (or scikit-learn's figures) of the
-// previous results file is kept, marked with the run it comes from, rather than dropped.
+// With --no-quality (or --no-sklearn) the quality sections (or scikit-learn's figures) of the
+// previous results file are kept, marked with the run it comes from, rather than dropped.
 //
 // The speed runs are repeated (--repeats, default 2, interleaved) and the fastest of each kept:
 // these machines are shared, and other workloads take a core away at times (see
 // loadAverages[].effectiveCores in the results). Generated data is cached under
 // benchmarks/work/train/ (gitignored) and reused when the generator options match.
 import { previousResults } from './lib/previous-results.mjs';
-import { runQuality } from './lib/train-quality.mjs';
+import { COMPACT_TRAFFIC, QUALITY_TRAFFIC, runQuality } from './lib/train-quality.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { clearInterval, setInterval } from 'node:timers';
 import { Worker } from 'node:worker_threads';
@@ -63,7 +68,7 @@ const EPS = 0.01;
 const TIGHT_EPS = 1e-6;
 
 function parseArgs(args) {
-  const o = { rows: 1_000_000, parityRows: 100_000, repeats: 2, sklearn: true, quality: true };
+  const o = { rows: 1_000_000, parityRows: 100_000, repeats: 2, sklearn: true, quality: true, qualityRows: 4_000_000 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--no-sklearn') o.sklearn = false;
@@ -71,9 +76,10 @@ function parseArgs(args) {
     else if (a === '--rows') o.rows = Number(args[++i]);
     else if (a === '--parity-rows') o.parityRows = Number(args[++i]);
     else if (a === '--repeats') o.repeats = Number(args[++i]);
-    else throw new Error(`unknown argument ${a}; usage: npm run bench -- train [--rows N] [--parity-rows N] [--repeats N] [--no-sklearn] [--no-quality]`);
+    else if (a === '--quality-rows') o.qualityRows = Number(args[++i]);
+    else throw new Error(`unknown argument ${a}; usage: npm run bench -- train [--rows N] [--parity-rows N] [--repeats N] [--no-sklearn] [--no-quality] [--quality-rows N]`);
   }
-  for (const k of ['rows', 'parityRows', 'repeats']) if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`--${k} (${o[k]}) must be a positive integer`);
+  for (const k of ['rows', 'parityRows', 'repeats', 'qualityRows']) if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`--${k} (${o[k]}) must be a positive integer`);
   return o;
 }
 
@@ -603,14 +609,21 @@ export async function run(args) {
     totalSeconds: (performance.now() - started) / 1000,
   };
   if (options.quality) {
-    // The offline AUC ladder on generated traffic with a known true model (benchmarks/lib/train-quality.mjs).
-    console.log('quality: 1M rows of generated traffic, tuning and three model variants ...');
-    figures.quality = await runQuality();
+    // The offline AUC ladder on generated traffic with a known true model (benchmarks/lib/train-quality.mjs):
+    // on the compact traffic, where the training clicks suffice to learn the truth's parameters, and
+    // on the high-dimensional one, where they do not (about 0.25 training clicks per true parameter).
+    const rows = options.qualityRows;
+    console.log(`quality: ${rows.toLocaleString('en-US')} rows of compact generated traffic, tuning and the model variants ...`);
+    figures.quality = { traffic: 'compact', ...(await runQuality(console.log, { ...COMPACT_TRAFFIC, rows })) };
     await note('quality done');
+    console.log('quality: 1M rows of high-dimensional generated traffic ...');
+    figures.qualityHighDimensional = { traffic: 'quality', ...(await runQuality(console.log, QUALITY_TRAFFIC)) };
+    await note('high-dimensional quality done');
   } else {
     // Keep the last measured quality figures rather than overwrite them with nothing.
-    const kept = previous?.quality ?? null;
-    figures.quality = kept === null ? null : { ...kept, carriedOver: kept.carriedOver ?? { from: previous.started, note: 'not re-run (--no-quality): the figures of the last run that measured quality' } };
+    const carry = (kept) => (kept === null || kept === undefined ? null : { ...kept, carriedOver: kept.carriedOver ?? { from: previous.started, note: 'not re-run (--no-quality): the figures of the last run that measured quality' } });
+    figures.quality = carry(previous?.quality);
+    figures.qualityHighDimensional = carry(previous?.qualityHighDimensional);
   }
   printTable(figures);
   return figures;

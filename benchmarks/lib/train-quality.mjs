@@ -34,7 +34,9 @@ const ALL_CROSSES = [...USER_AD, { id: 'userContext', rank: 4 }, { id: 'contextA
 /** Factor variances tried, chosen on the tune split like LASER's three variances. 1 / variance is the
  * singular value of the gradient a direction must exceed to start (0.001 keeps every direction at zero). */
 const FACTOR_VARIANCES = [0.0015, 0.002];
-const CROSS_ITERATIONS = 60;
+/** The joint L-BFGS fit's cap. At 60 the fits of 2.56M training rows stopped at the cap with the
+ * tune loss still falling (the compact traffic: test AUC 0.7121 at 60 iterations, 0.7132 at 200). */
+const CROSS_ITERATIONS = 300;
 
 export async function runQuality(log = console.log, traffic = QUALITY_TRAFFIC) {
   const dir = mkdtempSync(join(tmpdir(), 'laserkit-bench-quality-'));
