@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { auc, logLoss } from '@laserkit/core';
+import { auc, aucDifference, logLoss } from '@laserkit/core';
 import { createTraffic, readTrafficFile, writeTraffic } from '@laserkit/datasets';
 import { LASER_PER_CAMPAIGN_EFFECT, TrainingSetBuilder, entityCtrBaseline, fitLaser, predictSet, readTrainingSet, selectRows, trainLaserModel } from '@laserkit/trainer';
 
@@ -127,9 +127,12 @@ export async function runQuality(log = console.log, traffic = QUALITY_TRAFFIC) {
     };
     quality.ladderHolds = quality.aucBaseline < quality.aucCold && quality.aucCold < quality.aucFull;
     quality.fullMinusTruth = quality.aucFull - quality.aucTruth;
+    // DeLong's paired standard error of that difference over the test rows: how far the gap could
+    // move on another draw of test rows from the same traffic.
+    quality.fullMinusTruthStandardError = aucDifference(pFull, pTrue, test.labels).standardError;
     quality.withinGoal = Math.abs(quality.fullMinusTruth) <= 0.005;
     log(
-      `quality (held-out AUC): per-campaign CTR ${quality.aucBaseline.toFixed(4)} < cold ${quality.aucCold.toFixed(4)} < full ${quality.aucFull.toFixed(4)} (${best.name}; without crosses ${quality.aucFullWithoutCrosses.toFixed(4)}); truth ${quality.aucTruth.toFixed(4)} (full - truth ${quality.fullMinusTruth.toFixed(4)}, goal within 0.005; the truth without crosses ${quality.truthTerms.withoutCrosses.toFixed(4)})`,
+      `quality (held-out AUC): per-campaign CTR ${quality.aucBaseline.toFixed(4)} < cold ${quality.aucCold.toFixed(4)} < full ${quality.aucFull.toFixed(4)} (${best.name}; without crosses ${quality.aucFullWithoutCrosses.toFixed(4)}); truth ${quality.aucTruth.toFixed(4)} (full - truth ${quality.fullMinusTruth.toFixed(4)} ± ${quality.fullMinusTruthStandardError.toFixed(4)} (DeLong SE), goal within 0.005; the truth without crosses ${quality.truthTerms.withoutCrosses.toFixed(4)})`,
     );
     return quality;
   } finally {

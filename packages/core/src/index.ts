@@ -38,6 +38,7 @@ export {
   evaluateBinary,
   evaluateByBucket,
   DEFAULT_LOG_LOSS_EPS,
+  aucDifference,
 } from './metrics/index.js';
 export type {
   LogLossOptions,
@@ -48,6 +49,7 @@ export type {
   BinaryMetrics,
   EvaluateOptions,
   BucketedMetrics,
+  AucDifference,
 } from './metrics/index.js';
 export { CircuitBreaker, DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './circuit-breaker.js';
 export type { BreakerState, CircuitBreakerOptions } from './circuit-breaker.js';

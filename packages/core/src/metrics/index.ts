@@ -1,4 +1,6 @@
 export { auc } from './auc.js';
+export { aucDifference } from './auc-difference.js';
+export type { AucDifference } from './auc-difference.js';
 export { logLoss, normalizedEntropy } from './log-loss.js';
 export type { LogLossOptions } from './log-loss.js';
 export { observedExpectedRatio, calibrationCurve } from './calibration.js';
