@@ -26,7 +26,8 @@
 //    AUC ladder and the full model's distance from the truth. `quality` is the compact traffic
 //    (--quality-rows, default 4M: about 25 training clicks per true parameter, enough for the
 //    truth to be learnable); `qualityHighDimensional` is 1M rows of the high-dimensional traffic
-//    (about 0.25 clicks per parameter, where no fit gets near the truth). About 80 minutes for both.
+//    (about 0.25 clicks per parameter, where no fit gets near the truth). About 80 minutes for both,
+//    most of it the compact traffic's cross fits, which run on one thread.
 //
 // With --no-quality (or --no-sklearn) the quality sections (or scikit-learn's figures) of the
 // previous results file are kept, marked with the run it comes from, rather than dropped.

@@ -15,8 +15,9 @@ function bruteDeLong(a: number[], b: number[], y: number[]): { difference: numbe
     const mu = xs.reduce((t, x) => t + x, 0) / xs.length;
     return xs.reduce((t, x) => t + (x - mu) ** 2, 0) / (xs.length - 1);
   };
-  const d10 = v10(a).map((x, k) => x - v10(b)[k]!);
-  const d01 = v01(a).map((x, k) => x - v01(b)[k]!);
+  const [a10, b10, a01, b01] = [v10(a), v10(b), v01(a), v01(b)];
+  const d10 = a10.map((x, k) => x - b10[k]!);
+  const d01 = a01.map((x, k) => x - b01[k]!);
   const meanOf = (xs: number[]) => xs.reduce((t, x) => t + x, 0) / xs.length;
   return { difference: meanOf(d10), se: Math.sqrt(variance(d10) / pos.length + variance(d01) / neg.length) };
 }
