@@ -32,6 +32,9 @@ function onPath(command: string): boolean {
 }
 
 const hasLiblinear = onPath(LIBLINEAR);
+const inCI = ['true', '1'].includes(process.env.CI?.trim().toLowerCase() ?? '');
+// In CI (.ci/run installs liblinear-tools) a missing peer is a failure, never a silent skip.
+if (!hasLiblinear && inCI) throw new Error(`${LIBLINEAR} is not on PATH: CI must install liblinear-tools (Debian) so the parity test runs`);
 if (!hasLiblinear) console.warn(`liblinear parity test skipped: ${LIBLINEAR} is not on PATH (Debian: apt-get install liblinear-tools)`);
 
 const ROWS = 2000;

@@ -1,0 +1,2 @@
+// The stream package's public surface: named re-exports only.
+export {};
